@@ -1,0 +1,54 @@
+// Package dataset defines what a dataset is to the pipeline (a name and a
+// parser from raw records to ECS events) and the explicit registry of them.
+package dataset
+
+import (
+	"time"
+
+	"github.com/mamori-sec/mamori/internal/event"
+)
+
+// Record is one raw record read back from an archive object: usually one log
+// line, or one JSON document.
+type Record struct {
+	// Data is the record exactly as received (no trailing newline).
+	Data []byte
+	// Received is when mamori, or the writer of the object, received it.
+	Received time.Time
+	// Peer is the sender's address ("192.0.2.1:514"), "" when unknown.
+	Peer string
+}
+
+// Parser turns one record into ECS events.
+//
+// It returns one event per log event in the record (usually one; zero for a
+// record that carries no event, such as a header line). It returns an error
+// only when the record cannot be understood at all; the pipeline then keeps
+// the record as a failed event with error.message set.
+//
+// Parsers set the fields the log carries, including @timestamp when the log
+// has one, event.original when it differs from the record (an unwrapped
+// fluentd line, for example), and event.dataset when the record turns out to
+// belong to a more specific dataset than the one asked for (a syslog line
+// that carries CEF). The pipeline sets event.id, event.ingested, a missing
+// event.dataset, a missing event.original (the record) and a missing
+// @timestamp (the receive time), and fills related.*.
+type Parser interface {
+	Parse(rec Record) ([]*event.Event, error)
+}
+
+// ParserFunc adapts a function to Parser.
+type ParserFunc func(rec Record) ([]*event.Event, error)
+
+// Parse calls f.
+func (f ParserFunc) Parse(rec Record) ([]*event.Event, error) { return f(rec) }
+
+// Dataset is a named source of events.
+type Dataset struct {
+	// Name is the event.dataset value, such as "syslog" or "aws.cloudtrail".
+	Name string
+	// Description is one line for `mamori help` and the docs.
+	Description string
+	// Parser parses this dataset's records.
+	Parser Parser
+}
