@@ -1,0 +1,142 @@
+// Package store keeps events and processing state in an embedded DuckDB
+// database, and commits each batch of events together with "this object is
+// done up to record N" in one transaction, so that a crash at any point
+// neither loses nor duplicates an event.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+)
+
+// Store is the event store and the state database.
+type Store struct {
+	db   *sql.DB
+	path string
+
+	// writeMu serialises write transactions: DuckDB would otherwise abort
+	// concurrent commits that touch the same rows of the objects table.
+	writeMu sync.Mutex
+}
+
+// Options tunes Open.
+type Options struct {
+	// Functions registers scalar functions (such as ip_in_cidr for the query
+	// language) on a connection; called once after opening.
+	Functions func(ctx context.Context, conn *sql.Conn) error
+	// MemoryLimit caps DuckDB's memory, e.g. "1GB"; empty leaves the default.
+	MemoryLimit string
+	// Threads caps DuckDB's worker threads; 0 leaves the default.
+	Threads int
+}
+
+// Open opens (creating if needed) the database at path; "" opens an
+// in-memory database, for tests and `mamori parse`.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	if path != "" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return nil, fmt.Errorf("store dir: %w", err)
+		}
+	}
+	connector, err := duckdb.NewConnector(path, func(execer driver.ExecerContext) error {
+		var stmts []string
+		if opts.MemoryLimit != "" {
+			stmts = append(stmts, fmt.Sprintf("SET memory_limit = '%s'", sqlQuote(opts.MemoryLimit)))
+		}
+		if opts.Threads > 0 {
+			stmts = append(stmts, fmt.Sprintf("SET threads = %d", opts.Threads))
+		}
+		for _, s := range stmts {
+			if _, err := execer.ExecContext(ctx, s, nil); err != nil {
+				return fmt.Errorf("%s: %w", s, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open duckdb %s: %w", path, err)
+	}
+	db := sql.OpenDB(connector)
+	s := &Store{db: db, path: path}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if opts.Functions != nil {
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("store conn: %w", err)
+		}
+		err = opts.Functions(ctx, conn)
+		conn.Close()
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("register functions: %w", err)
+		}
+	}
+	return s, nil
+}
+
+func sqlQuote(s string) string {
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\'' {
+			out = append(out, '\'')
+		}
+		out = append(out, s[i])
+	}
+	return string(out)
+}
+
+// ObjectsDDL creates the state table: one row per archive object known to
+// mamori, the durable queue of the embedded deployment.
+const ObjectsDDL = `CREATE TABLE IF NOT EXISTS objects (
+	key VARCHAR PRIMARY KEY,
+	dataset VARCHAR NOT NULL,
+	size BIGINT NOT NULL DEFAULT 0,
+	created TIMESTAMP NOT NULL,
+	done_records BIGINT NOT NULL DEFAULT 0,
+	finished BOOLEAN NOT NULL DEFAULT false,
+	events BIGINT NOT NULL DEFAULT 0,
+	failures BIGINT NOT NULL DEFAULT 0,
+	finished_at TIMESTAMP
+)`
+
+func (s *Store) migrate(ctx context.Context) error {
+	for _, stmt := range []string{EventsDDL, ObjectsDDL,
+		`CREATE TABLE IF NOT EXISTS meta (name VARCHAR PRIMARY KEY, value VARCHAR)`,
+	} {
+		if _, err := s.db.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+	}
+	return nil
+}
+
+// DB exposes the database for read-only queries by other packages' tests.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Close checkpoints and closes the database.
+func (s *Store) Close() error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	var errs []error
+	if s.path != "" {
+		if _, err := s.db.Exec("CHECKPOINT"); err != nil {
+			errs = append(errs, fmt.Errorf("checkpoint: %w", err))
+		}
+	}
+	if err := s.db.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close store: %w", err))
+	}
+	return errors.Join(errs...)
+}
