@@ -1,0 +1,306 @@
+// Package config reads and validates mamori's one YAML configuration file.
+// Every field has a default, so `mamori serve` runs with no file at all.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole configuration. Field comments are the reference; the
+// same text is in docs/configuration.md.
+type Config struct {
+	// DataDir holds the archive (by default), the database and state.
+	DataDir string `yaml:"data_dir"`
+	// Timezone is assumed for log timestamps that carry no zone (BSD syslog).
+	Timezone string `yaml:"timezone"`
+
+	HTTP       HTTP       `yaml:"http"`
+	Syslog     []Listener `yaml:"syslog"`
+	Archive    Archive    `yaml:"archive"`
+	Store      Store      `yaml:"store"`
+	Processing Processing `yaml:"processing"`
+	Retention  Retention  `yaml:"retention"`
+	// Sources map archive key prefixes written by others (CloudTrail's S3
+	// delivery, fluentd's S3 output) to datasets.
+	Sources []Source `yaml:"sources"`
+}
+
+// HTTP is the API listener.
+type HTTP struct {
+	// Address to listen on; "" disables the HTTP server.
+	Address string `yaml:"address"`
+	// MaxBodyBytes caps one intake request (after decompression).
+	MaxBodyBytes ByteSize `yaml:"max_body_bytes"`
+	// TLSCert and TLSKey enable HTTPS.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+}
+
+// Listener is one syslog listener.
+type Listener struct {
+	// Name labels the listener in metrics and logs; defaults to
+	// "syslog-<protocol>".
+	Name string `yaml:"name"`
+	// Protocol is udp, tcp or tls.
+	Protocol string `yaml:"protocol"`
+	// Address to listen on, host:port.
+	Address string `yaml:"address"`
+	// Dataset the records are archived under (default syslog; lines are
+	// still recognised as CEF, LEEF, ... when processed).
+	Dataset string `yaml:"dataset"`
+	// MaxMessageBytes caps one message (default 64 KiB).
+	MaxMessageBytes ByteSize `yaml:"max_message_bytes"`
+	// FlushInterval bounds how long a received message waits before it is
+	// archived (default 1s for UDP, 200ms for TCP).
+	FlushInterval Duration `yaml:"flush_interval"`
+	// FlushBytes archives the buffer once it holds this much (default 1 MiB).
+	FlushBytes ByteSize `yaml:"flush_bytes"`
+	// TLSCert, TLSKey: the server certificate (protocol tls).
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+	// TLSClientCA, when set, requires client certificates signed by it.
+	TLSClientCA string `yaml:"tls_client_ca"`
+	// MaxConnections caps concurrent TCP connections (default 1024).
+	MaxConnections int `yaml:"max_connections"`
+}
+
+// Archive is the object store raw logs land in first.
+type Archive struct {
+	// URL of the bucket: file:///path (default DATA_DIR/archive) or
+	// s3://bucket?endpoint=...&region=...
+	URL string `yaml:"url"`
+	// Retention deletes raw objects older than this; 0 keeps them forever.
+	Retention Duration `yaml:"retention"`
+}
+
+// Store is the embedded DuckDB event store.
+type Store struct {
+	// Path of the database file (default DATA_DIR/mamori.duckdb).
+	Path string `yaml:"path"`
+	// MemoryLimit caps DuckDB's memory, e.g. "1GB" (default: DuckDB's own).
+	MemoryLimit string `yaml:"memory_limit"`
+	// Threads caps DuckDB's threads (default: one per core).
+	Threads int `yaml:"threads"`
+}
+
+// Processing tunes the processor.
+type Processing struct {
+	// Workers process objects in parallel (default 2).
+	Workers int `yaml:"workers"`
+	// BatchRecords is how many records are committed per transaction
+	// (default 20000).
+	BatchRecords int `yaml:"batch_records"`
+	// MaxPendingBytes applies back-pressure to intake once this many bytes
+	// of archived objects wait to be processed (default 2 GiB).
+	MaxPendingBytes ByteSize `yaml:"max_pending_bytes"`
+	// ScanInterval is how often source prefixes and the raw/ prefix are
+	// listed for objects nobody announced (default 1m).
+	ScanInterval Duration `yaml:"scan_interval"`
+}
+
+// Retention sets how long events stay searchable.
+type Retention struct {
+	// Default applies to every dataset not listed (default 90d).
+	Default Duration `yaml:"default"`
+	// Datasets overrides the default per dataset name.
+	Datasets map[string]Duration `yaml:"datasets"`
+	// Interval is how often the retention job runs (default 1h).
+	Interval Duration `yaml:"interval"`
+}
+
+// Source maps archive objects written by others to a dataset.
+type Source struct {
+	// Prefix of the keys, e.g. "AWSLogs/" or "ds_agent/".
+	Prefix string `yaml:"prefix"`
+	// Dataset the objects' records belong to.
+	Dataset string `yaml:"dataset"`
+}
+
+// Default returns the zero-configuration defaults.
+func Default() Config {
+	return Config{
+		DataDir:  "./mamori-data",
+		Timezone: "UTC",
+		HTTP:     HTTP{Address: "127.0.0.1:8514", MaxBodyBytes: 64 << 20},
+		Syslog: []Listener{
+			{Protocol: "udp", Address: "127.0.0.1:5514"},
+			{Protocol: "tcp", Address: "127.0.0.1:5514"},
+		},
+		Processing: Processing{Workers: 2, BatchRecords: 20000, MaxPendingBytes: 2 << 30, ScanInterval: Duration(time.Minute)},
+		Retention:  Retention{Default: Duration(90 * 24 * time.Hour), Interval: Duration(time.Hour)},
+	}
+}
+
+// Load reads the file at path over the defaults; "" gives the defaults.
+func Load(path string) (Config, error) {
+	cfg := Default()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("read config: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) { // an empty file is the defaults
+			return cfg, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	return cfg, nil
+}
+
+var datasetName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
+
+// Finish fills derived defaults (paths under DataDir, listener names) and
+// validates; it returns every problem found, one per line.
+func (c *Config) Finish() error {
+	var errs []error
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data_dir: must not be empty"))
+	}
+	if c.Store.Path == "" {
+		c.Store.Path = filepath.Join(c.DataDir, "mamori.duckdb")
+	}
+	if c.Archive.URL == "" {
+		abs, err := filepath.Abs(filepath.Join(c.DataDir, "archive"))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("data_dir: %w", err))
+		}
+		c.Archive.URL = "file://" + filepath.ToSlash(abs)
+	}
+	if _, err := time.LoadLocation(c.Timezone); err != nil {
+		errs = append(errs, fmt.Errorf("timezone: %w", err))
+	}
+	if c.HTTP.Address != "" {
+		if err := checkAddress(c.HTTP.Address); err != nil {
+			errs = append(errs, fmt.Errorf("http.address: %w", err))
+		}
+	}
+	if c.HTTP.MaxBodyBytes <= 0 {
+		c.HTTP.MaxBodyBytes = 64 << 20
+	}
+	if (c.HTTP.TLSCert == "") != (c.HTTP.TLSKey == "") {
+		errs = append(errs, errors.New("http: tls_cert and tls_key go together"))
+	}
+	names := map[string]bool{}
+	for i := range c.Syslog {
+		l := &c.Syslog[i]
+		where := fmt.Sprintf("syslog[%d]", i)
+		switch l.Protocol {
+		case "udp", "tcp":
+		case "tls":
+			if l.TLSCert == "" || l.TLSKey == "" {
+				errs = append(errs, fmt.Errorf("%s: protocol tls needs tls_cert and tls_key", where))
+			}
+		default:
+			errs = append(errs, fmt.Errorf("%s.protocol: %q is not udp, tcp or tls", where, l.Protocol))
+		}
+		if err := checkAddress(l.Address); err != nil {
+			errs = append(errs, fmt.Errorf("%s.address: %w", where, err))
+		}
+		if l.Name == "" {
+			l.Name = "syslog-" + l.Protocol
+		}
+		if names[l.Name] {
+			errs = append(errs, fmt.Errorf("%s.name: %q is used twice", where, l.Name))
+		}
+		names[l.Name] = true
+		if l.Dataset == "" {
+			l.Dataset = "syslog"
+		}
+		if !datasetName.MatchString(l.Dataset) {
+			errs = append(errs, fmt.Errorf("%s.dataset: %q is not a dataset name", where, l.Dataset))
+		}
+		if l.MaxMessageBytes <= 0 {
+			l.MaxMessageBytes = 64 << 10
+		}
+		if l.FlushBytes <= 0 {
+			l.FlushBytes = 1 << 20
+		}
+		if l.FlushInterval <= 0 {
+			l.FlushInterval = Duration(time.Second)
+			if l.Protocol != "udp" {
+				l.FlushInterval = Duration(200 * time.Millisecond)
+			}
+		}
+		if l.MaxConnections <= 0 {
+			l.MaxConnections = 1024
+		}
+	}
+	if c.Processing.Workers <= 0 {
+		c.Processing.Workers = 2
+	}
+	if c.Processing.BatchRecords <= 0 {
+		c.Processing.BatchRecords = 20000
+	}
+	if c.Processing.MaxPendingBytes <= 0 {
+		c.Processing.MaxPendingBytes = 2 << 30
+	}
+	if c.Processing.ScanInterval <= 0 {
+		c.Processing.ScanInterval = Duration(time.Minute)
+	}
+	if c.Retention.Default < 0 {
+		errs = append(errs, errors.New("retention.default: must not be negative"))
+	}
+	if c.Retention.Interval <= 0 {
+		c.Retention.Interval = Duration(time.Hour)
+	}
+	for name, d := range c.Retention.Datasets {
+		if d < 0 {
+			errs = append(errs, fmt.Errorf("retention.datasets.%s: must not be negative", name))
+		}
+	}
+	for i, s := range c.Sources {
+		if s.Prefix == "" || strings.HasPrefix(s.Prefix, "raw/") {
+			errs = append(errs, fmt.Errorf("sources[%d].prefix: must be set and outside raw/", i))
+		}
+		if !datasetName.MatchString(s.Dataset) {
+			errs = append(errs, fmt.Errorf("sources[%d].dataset: %q is not a dataset name", i, s.Dataset))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// RetentionFor returns how long a dataset's events are kept; 0 is forever.
+func (c *Config) RetentionFor(dataset string) time.Duration {
+	if d, ok := c.Retention.Datasets[dataset]; ok {
+		return time.Duration(d)
+	}
+	return time.Duration(c.Retention.Default)
+}
+
+func checkAddress(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("port %q: %w", port, err)
+	}
+	_ = host
+	return nil
+}
+
+// IsLoopback reports whether a listen address binds loopback only.
+func IsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
