@@ -1,0 +1,251 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/mamori-sec/mamori/internal/dataset"
+	"github.com/mamori-sec/mamori/internal/event"
+	"github.com/mamori-sec/mamori/internal/metrics"
+	"github.com/mamori-sec/mamori/internal/queue"
+	"github.com/mamori-sec/mamori/internal/store"
+)
+
+// RecordReader iterates an object's records in order, scanner style: Next
+// advances and reports whether a record is there; Err tells, once Next
+// returns false, whether the end was reached cleanly.
+type RecordReader interface {
+	Next() bool
+	Record() dataset.Record
+	Err() error
+	Close() error
+}
+
+// RecordSource opens archive objects for reading.
+type RecordSource interface {
+	OpenRecords(ctx context.Context, key string) (RecordReader, error)
+}
+
+// Processor turns archive objects into stored events.
+type Processor struct {
+	Source   RecordSource
+	Store    *store.Store
+	Datasets *dataset.Registry
+	Metrics  *metrics.Metrics
+	Logger   *slog.Logger
+	Now      func() time.Time
+	// BatchRecords is how many records one transaction commits.
+	BatchRecords int
+	// OnCommit, when set, sees every committed batch (for detection).
+	OnCommit func(ctx context.Context, events []*event.Event)
+}
+
+// Stats summarise one Process call.
+type Stats struct {
+	Records  int64
+	Events   int64
+	Failures int64
+}
+
+// Process processes what is left of one object. It is safe to call again
+// for the same object at any time: already committed records are skipped,
+// and a batch that another run committed meanwhile is refused by the store.
+func (p *Processor) Process(ctx context.Context, key string) (Stats, error) {
+	var st Stats
+	obj, found, err := p.Store.GetObject(ctx, key)
+	if err != nil {
+		return st, err
+	}
+	if !found {
+		return st, fmt.Errorf("process %s: object not registered", key)
+	}
+	if obj.Finished {
+		return st, nil
+	}
+	ds := p.lookup(obj.Dataset)
+	rr, err := p.Source.OpenRecords(ctx, key)
+	if err != nil {
+		return st, fmt.Errorf("process %s: %w", key, err)
+	}
+	defer rr.Close()
+
+	var index int64
+	for ; index < obj.DoneRecords; index++ {
+		if !rr.Next() {
+			if err := rr.Err(); err != nil {
+				return st, fmt.Errorf("process %s: skip to record %d: %w", key, obj.DoneRecords, err)
+			}
+			break
+		}
+	}
+	done := obj.DoneRecords
+	batchSize := p.BatchRecords
+	if batchSize <= 0 {
+		batchSize = 20000
+	}
+	// advance reads the next record; nextErr is io.EOF at a clean end.
+	var next dataset.Record
+	var nextErr error
+	advance := func() {
+		if rr.Next() {
+			next = rr.Record()
+			return
+		}
+		nextErr = rr.Err()
+		if nextErr == nil {
+			nextErr = io.EOF
+		}
+	}
+	advance()
+	for {
+		if ctx.Err() != nil {
+			return st, ctx.Err()
+		}
+		var batch []*event.Event
+		var failures int64
+		var oldest time.Time
+		n := 0
+		now := p.now()
+		for n < batchSize && nextErr == nil {
+			evs, failed := Normalize(ds, next, key, index, now)
+			if failed {
+				failures++
+			}
+			if oldest.IsZero() || next.Received.Before(oldest) {
+				oldest = next.Received
+			}
+			batch = append(batch, evs...)
+			index++
+			n++
+			advance()
+		}
+		if nextErr != nil && !errors.Is(nextErr, io.EOF) {
+			// A broken object (truncated compression, say) keeps what was
+			// read; the rest cannot be recovered by retrying, so record the
+			// failure as an event and finish the object.
+			p.Logger.Error("archive object unreadable", "key", key, "record", index, "err", nextErr)
+			e := event.New(8)
+			e.Set(event.FieldError, fmt.Sprintf("archive object %s unreadable after record %d: %v", key, index, nextErr))
+			e.Set(event.FieldKind, "pipeline_error")
+			e.Set(event.FieldID, event.ID(key, index, 0))
+			e.Set(event.FieldDataset, ds.Name)
+			e.Set(event.FieldIngested, now)
+			e.Set(event.FieldTimestamp, now)
+			batch = append(batch, e)
+			failures++
+			index++
+			n++
+		}
+		finished := nextErr != nil
+		prog := store.Progress{Key: key, DoneRecords: done + int64(n), Finished: finished,
+			Events: int64(len(batch)), Failures: failures, At: now}
+		if err := p.Store.CommitBatch(ctx, done, prog, batch); err != nil {
+			return st, err
+		}
+		done += int64(n)
+		st.Records += int64(n)
+		st.Events += int64(len(batch))
+		st.Failures += failures
+		p.count(batch, failures, ds.Name, oldest)
+		if p.OnCommit != nil && len(batch) > 0 {
+			p.OnCommit(ctx, batch)
+		}
+		if finished {
+			if p.Metrics != nil {
+				p.Metrics.ObjectsProcessed.WithLabelValues(obj.Dataset).Inc()
+			}
+			return st, nil
+		}
+	}
+}
+
+func (p *Processor) count(batch []*event.Event, failures int64, dsName string, oldest time.Time) {
+	if p.Metrics == nil {
+		return
+	}
+	per := map[string]int{}
+	for _, e := range batch {
+		per[e.String(event.FieldDataset)]++
+	}
+	for d, n := range per {
+		p.Metrics.EventsStored.WithLabelValues(d).Add(float64(n))
+	}
+	if failures > 0 {
+		p.Metrics.EventsFailed.WithLabelValues(dsName).Add(float64(failures))
+	}
+	if !oldest.IsZero() {
+		p.Metrics.EndToEndLatency.Observe(p.now().Sub(oldest).Seconds())
+	}
+}
+
+// lookup finds the object's dataset; an unknown name (a dataset removed from
+// the configuration since) falls back to auto-detection per record.
+func (p *Processor) lookup(name string) dataset.Dataset {
+	if ds, ok := p.Datasets.Lookup(name); ok {
+		return ds
+	}
+	return dataset.Dataset{Name: name, Parser: dataset.ParserFunc(func(rec dataset.Record) ([]*event.Event, error) {
+		ds, ok := p.Datasets.Detect(rec.Data)
+		if !ok {
+			return nil, fmt.Errorf("no dataset named %q and none recognises the record", name)
+		}
+		return ds.Parser.Parse(rec)
+	})}
+}
+
+func (p *Processor) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+// Run processes notifications from q with the given number of workers until
+// ctx is cancelled. A failed object is retried with back-off.
+func (p *Processor) Run(ctx context.Context, q *queue.Local, workers int) {
+	done := make(chan struct{})
+	for i := 0; i < workers; i++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			p.work(ctx, q)
+		}()
+	}
+	for i := 0; i < workers; i++ {
+		<-done
+	}
+}
+
+func (p *Processor) work(ctx context.Context, q *queue.Local) {
+	attempts := map[string]int{}
+	for {
+		n, err := q.Receive(ctx)
+		if err != nil {
+			return
+		}
+		st, err := p.Process(ctx, n.Key)
+		switch {
+		case err == nil:
+			delete(attempts, n.Key)
+			q.Done(n)
+			p.Logger.Debug("object processed", "key", n.Key, "records", st.Records, "events", st.Events, "failures", st.Failures)
+		case errors.Is(err, store.ErrStale):
+			// Someone else committed this batch: look again from the top.
+			q.Retry(ctx, n, 10*time.Millisecond)
+		case ctx.Err() != nil:
+			q.Done(n)
+			return
+		default:
+			attempts[n.Key]++
+			backoff := time.Duration(1<<min(attempts[n.Key], 8)) * 100 * time.Millisecond
+			p.Logger.Error("processing failed, will retry", "key", n.Key, "attempt", attempts[n.Key], "retry_in", backoff, "err", err)
+			if p.Metrics != nil {
+				p.Metrics.ProcessErrors.WithLabelValues(n.Dataset).Inc()
+			}
+			q.Retry(ctx, n, backoff)
+		}
+	}
+}

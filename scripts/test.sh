@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: installs what the tests need
+# (rsyslog, syslog-ng, logger, zstd, ripgrep, staticcheck), checks formatting
+# and vet, runs every test with the real senders required, then each fuzzer
+# briefly.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+FUZZTIME=${FUZZTIME:-10s}
+
+./scripts/install-test-deps.sh
+
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+
+echo "== go vet"
+go vet ./...
+
+echo "== staticcheck"
+if ! command -v staticcheck >/dev/null 2>&1; then
+  GOBIN="$PWD/.tools/bin" go install honnef.co/go/tools/cmd/staticcheck@latest
+  export PATH="$PWD/.tools/bin:$PATH"
+fi
+staticcheck ./...
+
+echo "== go test"
+export MAMORI_REQUIRE_SENDERS=1
+go test -count=1 -timeout 20m ./...
+
+echo "== fuzz (${FUZZTIME} each)"
+# Every Fuzz function of every package, run briefly from its committed seeds.
+for pkg in $(go list ./...); do
+  dir=$(go list -f '{{.Dir}}' "$pkg")
+  for fn in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
+    echo "-- $pkg $fn"
+    go test -run '^$' -fuzz "^${fn}\$" -fuzztime "$FUZZTIME" "$pkg"
+  done
+done
+echo "== all tests passed"
