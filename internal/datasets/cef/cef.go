@@ -1,0 +1,291 @@
+// Package cef is the generic CEF dataset: ArcSight Common Event Format
+// records mapped to ECS, with every extension kept under
+// cef.extensions.<full name>.
+package cef
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mamori-sec/mamori/internal/dataset"
+	"github.com/mamori-sec/mamori/internal/event"
+	parsecef "github.com/mamori-sec/mamori/internal/parse/cef"
+)
+
+// Name is the dataset's name and event.dataset value.
+const Name = "cef"
+
+// Options configure the dataset.
+type Options struct {
+	// Location is the zone of rt/start/end values that carry none
+	// (nil means UTC).
+	Location *time.Location
+}
+
+// New returns the cef dataset.
+func New(opts Options) dataset.Dataset {
+	loc := opts.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	return dataset.Dataset{
+		Name:        Name,
+		Description: "ArcSight Common Event Format (CEF) records, any vendor",
+		Parser:      &parser{loc: loc},
+	}
+}
+
+type parser struct {
+	loc *time.Location
+}
+
+// Parse maps one CEF record. The record must start with "CEF:"; a syslog
+// header in front is the syslog dataset's to remove.
+func (p *parser) Parse(rec dataset.Record) ([]*event.Event, error) {
+	m, err := parsecef.Parse(rec.Data)
+	if err != nil {
+		return nil, fmt.Errorf("cef dataset: %w", err)
+	}
+	ev := event.New(24 + 2*len(m.Extensions))
+	p.mapMessage(ev, &m, rec.Received)
+	return []*event.Event{ev}, nil
+}
+
+func (p *parser) mapMessage(ev *event.Event, m *parsecef.Message, received time.Time) {
+	ev.Set("cef.version", strconv.Itoa(m.Version))
+	ev.Set("cef.device.vendor", m.DeviceVendor)
+	ev.Set("cef.device.product", m.DeviceProduct)
+	ev.Set("cef.device.version", m.DeviceVersion)
+	ev.Set("cef.device.event_class_id", m.SignatureID)
+	ev.Set("cef.name", m.Name)
+	ev.Set("cef.severity", m.Severity)
+	ev.Set("observer.vendor", m.DeviceVendor)
+	ev.Set("observer.product", m.DeviceProduct)
+	ev.Set("observer.version", m.DeviceVersion)
+	ev.Set("event.code", m.SignatureID)
+	if sev, ok := m.SeverityLevel(); ok {
+		ev.Set("event.severity", sev)
+	}
+	for _, ext := range m.Extensions {
+		full := parsecef.FullName(ext.Key)
+		ev.Set(extensionField(full), typed(full, ext.Value))
+		p.mapECS(ev, full, ext.Value, received)
+	}
+	if msg, ok := ev.Get(event.FieldMessage); !ok || msg == "" {
+		ev.Set(event.FieldMessage, m.Name)
+	}
+	if isDeepSecurity(m) {
+		mapDeepSecurity(ev)
+	}
+}
+
+// typed converts a value to the dictionary type of its key: integers and
+// floats as numbers, IP addresses in canonical form; anything that does not
+// parse stays text.
+func typed(full, v string) any {
+	switch parsecef.TypeOf(full) {
+	case parsecef.TypeInteger:
+		if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
+			return n
+		}
+	case parsecef.TypeFloat:
+		if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+			return f
+		}
+	case parsecef.TypeIP:
+		if ip, ok := canonicalIP(v); ok {
+			return ip
+		}
+	}
+	return v
+}
+
+// conversion is how an extension's text becomes an ECS value.
+type conversion uint8
+
+const (
+	asText conversion = iota
+	asIP
+	asInt
+	asMAC
+	asLower
+	asTime
+	asObserverIP
+	asHash
+	asOutcome
+)
+
+// rule maps one extension, by full name, to an ECS field.
+type rule struct {
+	field string
+	conv  conversion
+}
+
+var rules = map[string]rule{
+	"sourceAddress":                {"source.ip", asIP},
+	"destinationAddress":           {"destination.ip", asIP},
+	"sourceTranslatedAddress":      {"source.nat.ip", asIP},
+	"destinationTranslatedAddress": {"destination.nat.ip", asIP},
+	"sourcePort":                   {"source.port", asInt},
+	"destinationPort":              {"destination.port", asInt},
+	"sourceTranslatedPort":         {"source.nat.port", asInt},
+	"destinationTranslatedPort":    {"destination.nat.port", asInt},
+	"bytesIn":                      {"source.bytes", asInt},
+	"bytesOut":                     {"destination.bytes", asInt},
+	"baseEventCount":               {"event.count", asInt},
+	"fileSize":                     {"file.size", asInt},
+	"sourceHostName":               {"source.domain", asText},
+	"destinationHostName":          {"destination.domain", asText},
+	"sourceUserName":               {"source.user.name", asText},
+	"destinationUserName":          {"destination.user.name", asText},
+	"sourceUserId":                 {"source.user.id", asText},
+	"destinationUserId":            {"destination.user.id", asText},
+	"deviceAction":                 {"event.action", asText},
+	"fileName":                     {"file.name", asText},
+	"filePath":                     {"file.path", asText},
+	"requestUrl":                   {"url.original", asText},
+	"requestMethod":                {"http.request.method", asText},
+	"requestClientApplication":     {"user_agent.original", asText},
+	"deviceHostName":               {"observer.hostname", asText},
+	"deviceExternalId":             {"observer.serial_number", asText},
+	"message":                      {"message", asText},
+	"sourceMacAddress":             {"source.mac", asMAC},
+	"destinationMacAddress":        {"destination.mac", asMAC},
+	"deviceMacAddress":             {"observer.mac", asMAC},
+	"transportProtocol":            {"network.transport", asLower},
+	"applicationProtocol":          {"network.protocol", asLower},
+	"deviceReceiptTime":            {event.FieldTimestamp, asTime},
+	"startTime":                    {"event.start", asTime},
+	"endTime":                      {"event.end", asTime},
+	"deviceAddress":                {"observer.ip", asObserverIP},
+	"fileHash":                     {"file.hash.", asHash},
+	"eventOutcome":                 {"event.outcome", asOutcome},
+}
+
+// extensionFields holds "cef.extensions.<name>" for the names the
+// dictionary and the rules know, so that the common case builds no string.
+var extensionFields = func() map[string]string {
+	m := make(map[string]string, 2*len(rules))
+	add := func(full string) { m[full] = "cef.extensions." + full }
+	for _, full := range parsecef.Dictionary() {
+		add(full)
+	}
+	for full := range rules {
+		add(full)
+	}
+	return m
+}()
+
+func extensionField(full string) string {
+	if f, ok := extensionFields[full]; ok {
+		return f
+	}
+	return "cef.extensions." + full
+}
+
+// mapECS sets the ECS field an extension stands for, when it has one.
+func (p *parser) mapECS(ev *event.Event, full, v string, received time.Time) {
+	r, ok := rules[full]
+	if !ok || strings.TrimSpace(v) == "" {
+		return
+	}
+	switch r.conv {
+	case asText:
+		ev.Set(r.field, v)
+	case asIP:
+		if ip, ok := canonicalIP(v); ok {
+			ev.Set(r.field, ip)
+		}
+	case asInt:
+		if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
+			ev.Set(r.field, n)
+		}
+	case asMAC:
+		if mac, ok := ecsMAC(v); ok {
+			ev.Set(r.field, mac)
+		}
+	case asLower:
+		ev.Set(r.field, strings.ToLower(strings.TrimSpace(v)))
+	case asTime:
+		if t, zoned, err := parsecef.ParseTime(v, received, p.loc); err == nil {
+			ev.Set(r.field, t)
+			if !zoned {
+				ev.Set("event.timezone", p.loc.String())
+			}
+		}
+	case asObserverIP:
+		if ip, ok := canonicalIP(v); ok {
+			ev.Set(r.field, []string{ip})
+		}
+	case asHash:
+		if alg := hashAlgorithm(v); alg != "" {
+			ev.Set(r.field+alg, strings.ToLower(strings.TrimSpace(v)))
+		}
+	case asOutcome:
+		ev.Set(r.field, outcome(v))
+	}
+}
+
+func canonicalIP(v string) (string, bool) {
+	a, err := netip.ParseAddr(strings.TrimSpace(v))
+	if err != nil {
+		return "", false
+	}
+	return a.Unmap().String(), true
+}
+
+// ecsMAC writes a MAC address as ECS recommends: upper-case hex octets
+// separated by hyphens.
+func ecsMAC(v string) (string, bool) {
+	hw, err := net.ParseMAC(strings.TrimSpace(v))
+	if err != nil {
+		return "", false
+	}
+	const hex = "0123456789ABCDEF"
+	b := make([]byte, 0, len(hw)*3)
+	for i, o := range hw {
+		if i > 0 {
+			b = append(b, '-')
+		}
+		b = append(b, hex[o>>4], hex[o&0xf])
+	}
+	return string(b), true
+}
+
+// hashAlgorithm guesses a hex digest's algorithm from its length.
+func hashAlgorithm(v string) string {
+	v = strings.TrimSpace(v)
+	for i := 0; i < len(v); i++ {
+		c := v[i] | 0x20
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return ""
+		}
+	}
+	switch len(v) {
+	case 32:
+		return "md5"
+	case 40:
+		return "sha1"
+	case 64:
+		return "sha256"
+	case 128:
+		return "sha512"
+	}
+	return ""
+}
+
+// outcome maps CEF's free-text outcome onto ECS's success/failure/unknown.
+func outcome(v string) string {
+	switch s := strings.ToLower(strings.TrimLeft(strings.TrimSpace(v), "/")); {
+	case strings.HasPrefix(s, "succe"), s == "ok":
+		return "success"
+	case strings.HasPrefix(s, "fail"):
+		return "failure"
+	default:
+		return "unknown"
+	}
+}
