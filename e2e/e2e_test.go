@@ -37,11 +37,7 @@ func TestLoggerToSearch(t *testing.T) {
 			t.Fatalf("logger %s: %v %s", proto, err, out)
 		}
 	}
-	// A keyword finds both within seconds (UDP is flushed every second).
-	if n := s.waitCount(token+"*", 2, 10*time.Second); n != 2 {
-		// the wildcard is a field-less term; fall back to each exact token
-		t.Logf("wildcard count %d", n)
-	}
+	// A keyword finds each within seconds (UDP is flushed every second).
 	for _, proto := range []string{"udp", "tcp"} {
 		if n := s.waitCount(token+proto, 1, 10*time.Second); n != 1 {
 			t.Fatalf("%s message: found %d events, want 1\n%s", proto, n, s.log.String())
