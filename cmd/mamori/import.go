@@ -37,6 +37,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	dataDir := fs.String("data", "", "data directory (local mode; default from the configuration)")
 	scanArchive := fs.Bool("archive", false, "process archive objects not yet processed (configured source prefixes and raw/)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file (for performance work)")
 	files, done, code := parseFlags(fs, args)
 	if done {
 		return code
@@ -45,9 +46,14 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "mamori import: give --dataset NAME and at least one FILE (or - for stdin), or --archive")
 		return exitError
 	}
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		fmt.Fprintf(stderr, "mamori import: %v\n", err)
+		return exitError
+	}
+	defer stopProfile()
 	start := time.Now()
 	var sum importSummary
-	var err error
 	if *server != "" {
 		err = importRemote(ctx, strings.TrimRight(*server, "/"), *dsName, files, *scanArchive, !*quiet, stderr, &sum)
 	} else {
@@ -86,13 +92,19 @@ func readBatches(ctx context.Context, files []string, progress bool, stderr io.W
 	var bar *progressbar.ProgressBar
 	if progress && isTerminal(stderr) {
 		bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(stderr), progressbar.OptionShowBytes(true),
-			progressbar.OptionShowCount(), progressbar.OptionSetItsString("records"), progressbar.OptionThrottle(200*time.Millisecond),
-			progressbar.OptionSetDescription("importing"), progressbar.OptionClearOnFinish())
+			progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionSetDescription("importing"),
+			progressbar.OptionClearOnFinish())
 		defer bar.Finish()
 	}
 	var batch []intake.Record
 	size := 0
+	var records int64
+	started := time.Now()
 	flush := func() error {
+		records += int64(len(batch))
+		if bar != nil {
+			bar.Describe(fmt.Sprintf("%d records, %.0f records/s", records, float64(records)/time.Since(started).Seconds()))
+		}
 		if len(batch) == 0 {
 			return nil
 		}

@@ -21,6 +21,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	check := fs.Bool("check", false, "validate the configuration and exit")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	logFormat := fs.String("log-format", "text", "text or json")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file (for performance work)")
 	if _, done, code := parseFlags(fs, args); done {
 		return code
 	}
@@ -61,6 +62,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		logger = slog.New(slog.NewTextHandler(stderr, opts))
 	}
 
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		logger.Error("cannot start", "err", err)
+		return exitError
+	}
+	defer stopProfile()
 	a, err := app.Open(ctx, cfg, logger)
 	if err != nil {
 		logger.Error("cannot start", "err", err)

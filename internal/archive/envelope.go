@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/mamori-sec/mamori/internal/dataset"
 )
 
 // The envelope: each line of an object mamori writes is one JSON object
@@ -459,4 +461,15 @@ func growTail(b []byte, n int) []byte {
 	grown := make([]byte, len(b), 2*cap(b)+n)
 	copy(grown, b)
 	return grown
+}
+
+// AppendRecords appends the envelope lines of records, uncompressed. The
+// store keeps each block's raw records in this same format (zstd-packed),
+// so that NewRecordReader with FormatEnvelope reads them back exactly.
+func AppendRecords(dst []byte, records []dataset.Record) []byte {
+	enc := newEnvelopeEncoder("")
+	for _, r := range records {
+		dst = enc.append(dst, r.Received, r.Peer, r.Data)
+	}
+	return dst
 }
