@@ -1,17 +1,17 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"database/sql/driver"
 	"errors"
 	"fmt"
 	"sort"
-	"sync"
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
+	"github.com/mamori-sec/mamori/internal/archive"
+	"github.com/mamori-sec/mamori/internal/dataset"
 	"github.com/mamori-sec/mamori/internal/event"
 )
 
@@ -25,18 +25,32 @@ type Progress struct {
 	At          time.Time
 }
 
+// Block is a group of consecutive records of one archive object, with the
+// events parsed from them, ready to be stored.
+type Block struct {
+	Object      string
+	Dataset     string
+	FirstRecord int64
+	Records     []dataset.Record
+	// Events holds, for each record, the events it yielded.
+	Events   [][]*event.Event
+	Ingested time.Time
+	// Bloom is the marshalled token filter of the block (internal/tokens).
+	Bloom []byte
+}
+
 // ErrStale is returned when a batch's progress does not follow on from the
 // stored progress: another worker, or an earlier run, got there first.
 var ErrStale = errors.New("batch does not follow the stored progress")
 
-// CommitBatch appends events and records the object's progress in one
+// CommitBatch stores blocks and records the object's progress in one
 // transaction. fromRecord is the object's done_records the batch was read
 // from; if the stored value differs, nothing is written and ErrStale is
 // returned, so a batch can never be stored twice.
-func (s *Store) CommitBatch(ctx context.Context, fromRecord int64, p Progress, events []*event.Event) error {
-	rows, err := buildRows(events)
+func (s *Store) CommitBatch(ctx context.Context, fromRecord int64, p Progress, blocks []Block) error {
+	rows, blockRows, err := s.buildRows(blocks)
 	if err != nil {
-		return err
+		return fmt.Errorf("commit %s: %w", p.Key, err)
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
@@ -66,23 +80,20 @@ func (s *Store) CommitBatch(ctx context.Context, fromRecord int64, p Progress, e
 		return fmt.Errorf("commit %s: stored progress %d (finished %v), batch from %d: %w", p.Key, done, finished, fromRecord, ErrStale)
 	}
 
-	if len(rows) > 0 {
-		err = conn.Raw(func(dc any) error {
-			app, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), "", "events")
-			if err != nil {
-				return fmt.Errorf("appender: %w", err)
-			}
-			for i := range rows {
-				if err := app.AppendRow(rows[i]...); err != nil {
-					app.Close()
-					return fmt.Errorf("append event %v: %w", rows[i][1], err)
-				}
-			}
-			return app.Close()
-		})
-		if err != nil {
-			return fmt.Errorf("commit %s: %w", p.Key, err)
-		}
+	// Block ids are handed out under writeMu and only taken for good once
+	// the transaction commits.
+	first := s.nextBlk
+	for i := range blockRows {
+		blockRows[i][0] = first + int64(i)
+	}
+	for _, r := range rows {
+		r[len(Columns)] = first + r[len(Columns)].(int64)
+	}
+	if err := appendRows(conn, "blocks", blockRows); err != nil {
+		return fmt.Errorf("commit %s: %w", p.Key, err)
+	}
+	if err := appendRows(conn, "events", rows); err != nil {
+		return fmt.Errorf("commit %s: %w", p.Key, err)
 	}
 
 	var finishedAt any
@@ -98,48 +109,80 @@ func (s *Store) CommitBatch(ctx context.Context, fromRecord int64, p Progress, e
 		return fmt.Errorf("commit %s: %w", p.Key, err)
 	}
 	committed = true
+	s.nextBlk = first + int64(len(blockRows))
 	return nil
 }
 
-// row is one events-table row: the promoted columns then doc.
-type row []driver.Value
-
-// The doc column leaves out the fields that have columns of their own and
-// that are large: the raw line and the message.
-func skipInDoc(field string) bool {
-	return field == event.FieldOriginal || field == event.FieldMessage
+func appendRows(conn interface {
+	Raw(func(any) error) error
+}, table string, rows [][]driver.Value) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	return conn.Raw(func(dc any) error {
+		app, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), "", table)
+		if err != nil {
+			return fmt.Errorf("%s appender: %w", table, err)
+		}
+		for _, r := range rows {
+			if err := app.AppendRow(r...); err != nil {
+				app.Close()
+				return fmt.Errorf("append to %s: %w", table, err)
+			}
+		}
+		if err := app.Close(); err != nil {
+			return fmt.Errorf("append to %s: %w", table, err)
+		}
+		return nil
+	})
 }
 
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// buildRows turns events into rows sorted by time, so that the table stays in
-// time order within each batch and DuckDB's zone maps prune time ranges.
-func buildRows(events []*event.Event) ([]row, error) {
-	rows := make([]row, 0, len(events))
-	buf := bufPool.Get().(*bytes.Buffer)
-	defer bufPool.Put(buf)
-	for _, e := range events {
-		r := make(row, len(Columns)+1)
-		for i, c := range Columns {
-			r[i] = columnValue(e, c)
+// buildRows turns blocks into events rows (promoted columns, then the block's
+// index in the batch, the record's offset and the event's position) and
+// blocks rows (with blk left for CommitBatch to fill).
+func (s *Store) buildRows(blocks []Block) (events [][]driver.Value, blockRows [][]driver.Value, err error) {
+	for bi, b := range blocks {
+		var minTS, maxTS time.Time
+		n := 0
+		for off, evs := range b.Events {
+			for sub, e := range evs {
+				r := make([]driver.Value, len(Columns)+3)
+				for i, c := range Columns {
+					r[i] = columnValue(e, c)
+				}
+				ts, ok := r[0].(time.Time)
+				if !ok {
+					return nil, nil, fmt.Errorf("event %s has no @timestamp", e.String(event.FieldID))
+				}
+				if r[1] == nil {
+					return nil, nil, fmt.Errorf("event %s has no event.dataset", e.String(event.FieldID))
+				}
+				if minTS.IsZero() || ts.Before(minTS) {
+					minTS = ts
+				}
+				if ts.After(maxTS) {
+					maxTS = ts
+				}
+				r[len(Columns)] = int64(bi)
+				r[len(Columns)+1] = int32(off)
+				r[len(Columns)+2] = int32(sub)
+				events = append(events, r)
+				n++
+			}
 		}
-		if r[0] == nil {
-			return nil, fmt.Errorf("event %s has no @timestamp", e.String(event.FieldID))
+		raw := s.enc.EncodeAll(archive.AppendRecords(nil, b.Records), nil)
+		var minV, maxV any
+		if n > 0 {
+			minV, maxV = minTS, maxTS
 		}
-		if r[1] == nil || r[2] == nil {
-			return nil, fmt.Errorf("event without id or dataset: %s", e.String(event.FieldID))
-		}
-		buf.Reset()
-		if err := e.AppendJSON(buf, skipInDoc); err != nil {
-			return nil, fmt.Errorf("event %s: %w", e.String(event.FieldID), err)
-		}
-		r[len(Columns)] = buf.String()
-		rows = append(rows, r)
+		blockRows = append(blockRows, []driver.Value{int64(0), b.Object, b.Dataset, b.FirstRecord, int32(len(b.Records)),
+			int32(n), minV, maxV, b.Ingested.UTC(), b.Bloom, raw})
 	}
-	sort.SliceStable(rows, func(i, j int) bool {
-		return rows[i][0].(time.Time).Before(rows[j][0].(time.Time))
+	// Time order within the batch lets DuckDB's zone maps prune ranges.
+	sort.SliceStable(events, func(i, j int) bool {
+		return events[i][0].(time.Time).Before(events[j][0].(time.Time))
 	})
-	return rows, nil
+	return events, blockRows, nil
 }
 
 func columnValue(e *event.Event, c Column) driver.Value {
@@ -156,12 +199,9 @@ func columnValue(e *event.Event, c Column) driver.Value {
 	case Int:
 		switch x := v.(type) {
 		case int64:
-			if x < -1<<31 || x > 1<<31-1 {
-				return nil
-			}
-			return int32(x)
+			return x
 		case float64:
-			return int32(x)
+			return int64(x)
 		}
 		return nil
 	case TextList, IPList:

@@ -21,52 +21,72 @@ const (
 	IPList                     // VARCHAR[] of canonical IP addresses
 )
 
-// Columns lists the promoted columns in table order. Fields not listed here
-// live only in the doc column (nested ECS JSON), except event.original and
-// message, which have columns of their own and are left out of doc.
+// Columns lists the promoted columns in table order: ECS fields copied out
+// of each event so that filters on them are column scans. The document
+// itself is not stored: it is re-derived from the block's raw records (see
+// blocks), which keeps the store small.
 var Columns = []Column{
 	{"@timestamp", "ts", Time},
-	{"event.id", "id", Text},
 	{"event.dataset", "dataset", Text},
+	{"event.kind", "event_kind", Text},
+	{"event.action", "event_action", Text},
+	{"event.category", "event_category", TextList},
+	{"event.outcome", "event_outcome", Text},
+	{"event.severity", "event_severity", Int},
 	{"host.name", "host_name", Text},
+	{"process.name", "process_name", Text},
 	{"source.ip", "source_ip", IP},
 	{"source.port", "source_port", Int},
 	{"destination.ip", "destination_ip", IP},
 	{"destination.port", "destination_port", Int},
 	{"user.name", "user_name", Text},
-	{"event.action", "event_action", Text},
-	{"event.category", "event_category", TextList},
-	{"event.outcome", "event_outcome", Text},
 	{"related.ip", "related_ip", IPList},
 	{"related.user", "related_user", TextList},
 	{"related.hosts", "related_hosts", TextList},
 	{"related.hash", "related_hash", TextList},
-	{"message", "message", Text},
-	{"event.original", "original", Text},
 }
 
-// DocColumn holds the rest of the document as nested ECS JSON.
-const DocColumn = "doc"
-
-// EventsDDL creates the events table.
+// EventsDDL creates the events table: the promoted columns, then where the
+// event comes from: its block, the record's offset in the block, and the
+// event's position among the record's events.
 const EventsDDL = `CREATE TABLE IF NOT EXISTS events (
 	ts TIMESTAMP NOT NULL,
-	id VARCHAR NOT NULL,
 	dataset VARCHAR NOT NULL,
-	host_name VARCHAR,
-	source_ip VARCHAR,
-	source_port INTEGER,
-	destination_ip VARCHAR,
-	destination_port INTEGER,
-	user_name VARCHAR,
+	event_kind VARCHAR,
 	event_action VARCHAR,
 	event_category VARCHAR[],
 	event_outcome VARCHAR,
+	event_severity BIGINT,
+	host_name VARCHAR,
+	process_name VARCHAR,
+	source_ip VARCHAR,
+	source_port BIGINT,
+	destination_ip VARCHAR,
+	destination_port BIGINT,
+	user_name VARCHAR,
 	related_ip VARCHAR[],
 	related_user VARCHAR[],
 	related_hosts VARCHAR[],
 	related_hash VARCHAR[],
-	message VARCHAR,
-	original VARCHAR,
-	doc VARCHAR
+	blk BIGINT NOT NULL,
+	off INTEGER NOT NULL,
+	sub INTEGER NOT NULL
+)`
+
+// BlocksDDL creates the blocks table: one row per group of consecutive
+// records of one archive object, with the records themselves (zstd-packed
+// envelope NDJSON, the archive's format) and a Bloom filter of their tokens
+// for keyword search.
+const BlocksDDL = `CREATE TABLE IF NOT EXISTS blocks (
+	blk BIGINT PRIMARY KEY,
+	object VARCHAR NOT NULL,
+	dataset VARCHAR NOT NULL,
+	first_record BIGINT NOT NULL,
+	records INTEGER NOT NULL,
+	events INTEGER NOT NULL,
+	min_ts TIMESTAMP,
+	max_ts TIMESTAMP,
+	ingested TIMESTAMP NOT NULL,
+	bloom BLOB NOT NULL,
+	raw BLOB NOT NULL
 )`

@@ -1,151 +1,75 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/base64"
-	"encoding/json"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/mamori-sec/mamori/internal/event"
+	"github.com/mamori-sec/mamori/internal/archive"
+	"github.com/mamori-sec/mamori/internal/dataset"
 )
 
-// Search is one page of a search.
-type Search struct {
+// Position is where an event sits in the store, and the order of search
+// results: time, then block, record offset and event position.
+type Position struct {
+	TS  time.Time
+	Blk int64
+	Off int32
+	Sub int32
+}
+
+// ErrBadCursor is returned for a cursor that this store did not produce.
+var ErrBadCursor = errors.New("invalid cursor")
+
+// EncodeCursor makes an opaque cursor from a position.
+func EncodeCursor(p Position) string {
+	var b [8 + 8 + 4 + 4]byte
+	binary.BigEndian.PutUint64(b[0:], uint64(p.TS.UnixMicro()))
+	binary.BigEndian.PutUint64(b[8:], uint64(p.Blk))
+	binary.BigEndian.PutUint32(b[16:], uint32(p.Off))
+	binary.BigEndian.PutUint32(b[20:], uint32(p.Sub))
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// DecodeCursor reads a cursor made by EncodeCursor.
+func DecodeCursor(s string) (Position, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) != 24 {
+		return Position{}, ErrBadCursor
+	}
+	return Position{
+		TS:  time.UnixMicro(int64(binary.BigEndian.Uint64(b[0:]))).UTC(),
+		Blk: int64(binary.BigEndian.Uint64(b[8:])),
+		Off: int32(binary.BigEndian.Uint32(b[16:])),
+		Sub: int32(binary.BigEndian.Uint32(b[20:])),
+	}, nil
+}
+
+// RowQuery selects event positions.
+type RowQuery struct {
 	// Where is a parameterised SQL boolean expression over the events table
 	// (from the query compiler) and Args its parameters; "" matches all.
 	Where string
 	Args  []any
 	// From (inclusive) and To (exclusive) bound @timestamp; zero means open.
 	From, To time.Time
-	// Limit caps the page size (default 100, at most 10,000).
-	Limit int
 	// Asc orders oldest first; the default is newest first.
 	Asc bool
-	// Cursor continues a previous search (Result.Next).
-	Cursor string
-	// Count asks for the total number of matches as well.
-	Count bool
+	// After continues after this position (in the query's order).
+	After *Position
+	// Blocks, when not nil, restricts the search to these blocks.
+	Blocks []int64
+	// Limit caps the rows returned; 0 means no limit.
+	Limit int
 }
 
-// Result is a page of events.
-type Result struct {
-	Events []*event.Event
-	// Next is the cursor for the following page, "" when this is the last.
-	Next string
-	// Total is the number of matching events, or -1 when not counted.
-	Total int64
-	Took  time.Duration
-}
-
-// ErrBadCursor is returned for a cursor that this store did not produce.
-var ErrBadCursor = errors.New("invalid cursor")
-
-const (
-	defaultLimit = 100
-	maxLimit     = 10000
-)
-
-type cursor struct {
-	TS time.Time `json:"t"`
-	ID string    `json:"i"`
-}
-
-func encodeCursor(c cursor) string {
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func decodeCursor(s string) (cursor, error) {
-	var c cursor
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return c, ErrBadCursor
-	}
-	if err := json.Unmarshal(b, &c); err != nil || c.ID == "" {
-		return c, ErrBadCursor
-	}
-	return c, nil
-}
-
-// Search runs one page of a search, ordered by (@timestamp, event.id).
-func (s *Store) Search(ctx context.Context, q Search) (Result, error) {
-	start := time.Now()
-	limit := q.Limit
-	if limit <= 0 {
-		limit = defaultLimit
-	}
-	if limit > maxLimit {
-		limit = maxLimit
-	}
-	where, args := s.filter(q)
-	var pageWhere []string
-	pageArgs := append([]any(nil), args...)
-	if q.Cursor != "" {
-		c, err := decodeCursor(q.Cursor)
-		if err != nil {
-			return Result{}, err
-		}
-		op := "<"
-		if q.Asc {
-			op = ">"
-		}
-		pageWhere = append(pageWhere, fmt.Sprintf("(ts %s ? OR (ts = ? AND id %s ?))", op, op))
-		pageArgs = append(pageArgs, c.TS, c.TS, c.ID)
-	}
-	dir := "DESC"
-	if q.Asc {
-		dir = "ASC"
-	}
-	sqlText := "SELECT " + selectList + " FROM events WHERE " + joinAnd(append([]string{where}, pageWhere...)) +
-		" ORDER BY ts " + dir + ", id " + dir + " LIMIT ?"
-	pageArgs = append(pageArgs, limit+1)
-	rows, err := s.db.QueryContext(ctx, sqlText, pageArgs...)
-	if err != nil {
-		return Result{}, fmt.Errorf("search: %w", err)
-	}
-	defer rows.Close()
-	res := Result{Total: -1}
-	for rows.Next() {
-		e, err := scanEvent(rows)
-		if err != nil {
-			return Result{}, fmt.Errorf("search: %w", err)
-		}
-		res.Events = append(res.Events, e)
-	}
-	if err := rows.Err(); err != nil {
-		return Result{}, fmt.Errorf("search: %w", err)
-	}
-	if len(res.Events) > limit {
-		res.Events = res.Events[:limit]
-		last := res.Events[limit-1]
-		res.Next = encodeCursor(cursor{TS: last.Time(), ID: last.String(event.FieldID)})
-	}
-	if q.Count {
-		if q.Cursor == "" && res.Next == "" {
-			res.Total = int64(len(res.Events))
-		} else if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM events WHERE "+where, args...).Scan(&res.Total); err != nil {
-			return Result{}, fmt.Errorf("search count: %w", err)
-		}
-	}
-	res.Took = time.Since(start)
-	return res, nil
-}
-
-// Count returns the number of events matching the search's filter and range.
-func (s *Store) Count(ctx context.Context, q Search) (int64, error) {
-	where, args := s.filter(q)
-	var n int64
-	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM events WHERE "+where, args...).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count: %w", err)
-	}
-	return n, nil
-}
-
-func (s *Store) filter(q Search) (string, []any) {
+func (q RowQuery) filter() (string, []any) {
 	var parts []string
 	var args []any
 	if !q.From.IsZero() {
@@ -156,55 +80,177 @@ func (s *Store) filter(q Search) (string, []any) {
 		parts = append(parts, "ts < ?")
 		args = append(args, q.To.UTC())
 	}
+	if q.Blocks != nil {
+		parts = append(parts, "list_contains(?, blk)")
+		args = append(args, q.Blocks)
+	}
+	if q.After != nil {
+		op := "<"
+		if q.Asc {
+			op = ">"
+		}
+		parts = append(parts, "(ts, blk, off, sub) "+op+" (?, ?, ?, ?)")
+		args = append(args, q.After.TS, q.After.Blk, q.After.Off, q.After.Sub)
+	}
 	if q.Where != "" {
 		parts = append(parts, "("+q.Where+")")
 		args = append(args, q.Args...)
 	}
-	return joinAnd(parts), args
+	if len(parts) == 0 {
+		return "TRUE", nil
+	}
+	return strings.Join(parts, " AND "), args
 }
 
-func joinAnd(parts []string) string {
-	var nonEmpty []string
-	for _, p := range parts {
-		if p != "" {
-			nonEmpty = append(nonEmpty, p)
+// Rows returns the positions of matching events in order.
+func (s *Store) Rows(ctx context.Context, q RowQuery) ([]Position, error) {
+	where, args := q.filter()
+	dir := "DESC"
+	if q.Asc {
+		dir = "ASC"
+	}
+	text := "SELECT ts, blk, off, sub FROM events WHERE " + where +
+		" ORDER BY ts " + dir + ", blk " + dir + ", off " + dir + ", sub " + dir
+	if q.Limit > 0 {
+		text += " LIMIT ?"
+		args = append(args, q.Limit)
+	}
+	rows, err := s.db.QueryContext(ctx, text, args...)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	defer rows.Close()
+	var out []Position
+	for rows.Next() {
+		var p Position
+		if err := rows.Scan(&p.TS, &p.Blk, &p.Off, &p.Sub); err != nil {
+			return nil, fmt.Errorf("search: %w", err)
 		}
+		p.TS = p.TS.UTC()
+		out = append(out, p)
 	}
-	if len(nonEmpty) == 0 {
-		return "TRUE"
-	}
-	return strings.Join(nonEmpty, " AND ")
+	return out, rows.Err()
 }
 
-const selectList = "ts, id, message, original, doc"
-
-func scanEvent(rows *sql.Rows) (*event.Event, error) {
-	var (
-		ts                     time.Time
-		id                     string
-		message, original, doc sql.NullString
-	)
-	if err := rows.Scan(&ts, &id, &message, &original, &doc); err != nil {
-		return nil, err
+// Count returns the number of matching events (After and Limit ignored).
+func (s *Store) Count(ctx context.Context, q RowQuery) (int64, error) {
+	q.After = nil
+	where, args := q.filter()
+	var n int64
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM events WHERE "+where, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count: %w", err)
 	}
-	e := event.New(32)
-	if doc.Valid && doc.String != "" {
-		if err := e.UnmarshalJSON([]byte(doc.String)); err != nil {
-			return nil, fmt.Errorf("event %s: %w", id, err)
+	return n, nil
+}
+
+// BlockInfo describes a stored block.
+type BlockInfo struct {
+	Blk          int64
+	MinTS, MaxTS time.Time
+	Events       int
+}
+
+// BlocksIn lists the blocks that may hold events in [from, to), newest
+// first (by their newest event), or oldest first when asc.
+func (s *Store) BlocksIn(ctx context.Context, from, to time.Time, asc bool) ([]BlockInfo, error) {
+	var parts []string
+	var args []any
+	parts = append(parts, "events > 0")
+	if !from.IsZero() {
+		parts = append(parts, "max_ts >= ?")
+		args = append(args, from.UTC())
+	}
+	if !to.IsZero() {
+		parts = append(parts, "min_ts < ?")
+		args = append(args, to.UTC())
+	}
+	order := "max_ts DESC, blk DESC"
+	if asc {
+		order = "min_ts ASC, blk ASC"
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT blk, min_ts, max_ts, events FROM blocks WHERE "+
+		strings.Join(parts, " AND ")+" ORDER BY "+order, args...)
+	if err != nil {
+		return nil, fmt.Errorf("blocks: %w", err)
+	}
+	defer rows.Close()
+	var out []BlockInfo
+	for rows.Next() {
+		var b BlockInfo
+		if err := rows.Scan(&b.Blk, &b.MinTS, &b.MaxTS, &b.Events); err != nil {
+			return nil, fmt.Errorf("blocks: %w", err)
 		}
+		out = append(out, b)
 	}
-	e.Set(event.FieldTimestamp, ts.UTC())
-	e.Set(event.FieldID, id)
-	if message.Valid {
-		e.Set(event.FieldMessage, message.String)
-	}
-	if original.Valid {
-		e.Set(event.FieldOriginal, original.String)
-	}
-	return e, nil
+	return out, rows.Err()
 }
 
-// DeleteBefore removes a dataset's events older than cutoff (retention).
+// Blooms returns the marshalled token filters of blocks.
+func (s *Store) Blooms(ctx context.Context, blks []int64) (map[int64][]byte, error) {
+	out := make(map[int64][]byte, len(blks))
+	if len(blks) == 0 {
+		return out, nil
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT blk, bloom FROM blocks WHERE list_contains(?, blk)", blks)
+	if err != nil {
+		return nil, fmt.Errorf("blooms: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var blk int64
+		var b []byte
+		if err := rows.Scan(&blk, &b); err != nil {
+			return nil, fmt.Errorf("blooms: %w", err)
+		}
+		out[blk] = b
+	}
+	return out, rows.Err()
+}
+
+// BlockData is a block's raw records and where they came from: everything
+// needed to re-derive its events.
+type BlockData struct {
+	Blk         int64
+	Object      string
+	Dataset     string
+	FirstRecord int64
+	Ingested    time.Time
+	Records     []dataset.Record
+}
+
+// ReadBlock loads and unpacks a block.
+func (s *Store) ReadBlock(ctx context.Context, blk int64) (BlockData, error) {
+	d := BlockData{Blk: blk}
+	var raw []byte
+	err := s.db.QueryRowContext(ctx, "SELECT object, dataset, first_record, ingested, raw FROM blocks WHERE blk = ?", blk).
+		Scan(&d.Object, &d.Dataset, &d.FirstRecord, &d.Ingested, &raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, fmt.Errorf("block %d: not found", blk)
+	}
+	if err != nil {
+		return d, fmt.Errorf("block %d: %w", blk, err)
+	}
+	plain, err := s.dec.DecodeAll(raw, nil)
+	if err != nil {
+		return d, fmt.Errorf("block %d: unpack: %w", blk, err)
+	}
+	rr, err := archive.NewRecordReader(bytes.NewReader(plain), archive.FormatEnvelope, fmt.Sprintf("block %d", blk), d.Ingested)
+	if err != nil {
+		return d, fmt.Errorf("block %d: %w", blk, err)
+	}
+	defer rr.Close()
+	for rr.Next() {
+		d.Records = append(d.Records, rr.Record())
+	}
+	if err := rr.Err(); err != nil {
+		return d, fmt.Errorf("block %d: %w", blk, err)
+	}
+	d.Ingested = d.Ingested.UTC()
+	return d, nil
+}
+
+// DeleteBefore removes a dataset's events older than cutoff (retention),
+// and the blocks left without events.
 func (s *Store) DeleteBefore(ctx context.Context, dataset string, cutoff time.Time) (int64, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
@@ -212,7 +258,17 @@ func (s *Store) DeleteBefore(ctx context.Context, dataset string, cutoff time.Ti
 	if err != nil {
 		return 0, fmt.Errorf("retention %s: %w", dataset, err)
 	}
-	return res.RowsAffected()
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("retention %s: %w", dataset, err)
+	}
+	if n > 0 {
+		if _, err := s.db.ExecContext(ctx, `DELETE FROM blocks WHERE min_ts < ? AND blk NOT IN
+			(SELECT DISTINCT blk FROM events WHERE blk IN (SELECT blk FROM blocks WHERE min_ts < ?))`, cutoff.UTC(), cutoff.UTC()); err != nil {
+			return n, fmt.Errorf("retention %s: blocks: %w", dataset, err)
+		}
+	}
+	return n, nil
 }
 
 // Datasets lists the datasets that have events, with their counts.

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mamori-sec/mamori/internal/dataset"
 	"github.com/mamori-sec/mamori/internal/event"
 )
 
@@ -18,14 +19,22 @@ func testEvent(key string, i int, ts time.Time) *event.Event {
 	e.Set(event.FieldTimestamp, ts)
 	e.Set(event.FieldID, event.ID(key, int64(i), 0))
 	e.Set(event.FieldDataset, "syslog")
-	e.Set(event.FieldMessage, fmt.Sprintf("message %d", i))
-	e.Set(event.FieldOriginal, fmt.Sprintf("<13>raw %d", i))
 	e.Set("source.ip", "192.0.2.1")
 	e.Set("source.port", int64(1000+i))
 	e.Set("event.category", []string{"network"})
-	e.Set("custom.value", int64(i))
 	e.FillRelated()
 	return e
+}
+
+// testBlock makes a block of n records starting at record first, one event
+// per record, the i-th at times(i).
+func testBlock(key string, first, n int, times func(i int) time.Time) Block {
+	b := Block{Object: key, Dataset: "syslog", FirstRecord: int64(first), Ingested: t0, Bloom: []byte{1, 2, 3}}
+	for i := first; i < first+n; i++ {
+		b.Records = append(b.Records, dataset.Record{Data: []byte(fmt.Sprintf("<13>raw %d \xff", i)), Received: t0, Peer: "192.0.2.9:514"})
+		b.Events = append(b.Events, []*event.Event{testEvent(key, i, times(i))})
+	}
+	return b
 }
 
 func openTemp(t *testing.T) (*Store, string) {
@@ -48,24 +57,21 @@ func TestCommitBatchIsAtomicAndOrdered(t *testing.T) {
 	if added, _ := s.AddObject(ctx, Object{Key: key, Dataset: "syslog", Created: t0}); added {
 		t.Fatal("adding a known key again reported added")
 	}
-	var batch []*event.Event
-	for i := 0; i < 10; i++ {
-		// out of time order on purpose
-		batch = append(batch, testEvent(key, i, t0.Add(time.Duration(10-i)*time.Second)))
-	}
-	if err := s.CommitBatch(ctx, 0, Progress{Key: key, DoneRecords: 10, Events: 10, At: t0}, batch); err != nil {
+	// out of time order on purpose, in two blocks
+	rev := func(i int) time.Time { return t0.Add(time.Duration(10-i) * time.Second) }
+	blocks := []Block{testBlock(key, 0, 6, rev), testBlock(key, 6, 4, rev)}
+	if err := s.CommitBatch(ctx, 0, Progress{Key: key, DoneRecords: 10, Events: 10, At: t0}, blocks); err != nil {
 		t.Fatal(err)
 	}
 	// The same batch again does not follow the stored progress.
-	err := s.CommitBatch(ctx, 0, Progress{Key: key, DoneRecords: 10, Events: 10, At: t0}, batch)
+	err := s.CommitBatch(ctx, 0, Progress{Key: key, DoneRecords: 10, Events: 10, At: t0}, blocks)
 	if !errors.Is(err, ErrStale) {
 		t.Fatalf("re-commit: got %v, want ErrStale", err)
 	}
 	// A batch with an invalid event rolls back entirely, progress included.
-	bad := testEvent(key, 10, t0)
-	bad.Delete(event.FieldTimestamp)
-	if err := s.CommitBatch(ctx, 10, Progress{Key: key, DoneRecords: 12, Finished: true, At: t0},
-		[]*event.Event{testEvent(key, 11, t0), bad}); err == nil {
+	bad := testBlock(key, 10, 2, rev)
+	bad.Events[1][0].Delete(event.FieldTimestamp)
+	if err := s.CommitBatch(ctx, 10, Progress{Key: key, DoneRecords: 12, Finished: true, At: t0}, []Block{bad}); err == nil {
 		t.Fatal("batch with an event without @timestamp committed")
 	}
 	o, _, err := s.GetObject(ctx, key)
@@ -79,45 +85,66 @@ func TestCommitBatchIsAtomicAndOrdered(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	res, err := s.Search(ctx, Search{Asc: true, Count: true, Limit: 4})
-	if err != nil {
-		t.Fatal(err)
+	n, err := s.Count(ctx, RowQuery{})
+	if err != nil || n != 10 {
+		t.Fatalf("count %d %v, want 10", n, err)
 	}
-	if res.Total != 10 || len(res.Events) != 4 || res.Next == "" {
-		t.Fatalf("first page: total %d, %d events, next %q", res.Total, len(res.Events), res.Next)
-	}
-	var seen []time.Time
-	cur := ""
+	var seen []Position
+	var after *Position
 	for {
-		r, err := s.Search(ctx, Search{Asc: true, Limit: 4, Cursor: cur})
+		rows, err := s.Rows(ctx, RowQuery{Asc: true, Limit: 4, After: after})
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, e := range r.Events {
-			seen = append(seen, e.Time())
-		}
-		if r.Next == "" {
+		seen = append(seen, rows...)
+		if len(rows) < 4 {
 			break
 		}
-		cur = r.Next
+		after = &rows[len(rows)-1]
 	}
 	if len(seen) != 10 {
 		t.Fatalf("paged through %d events, want 10", len(seen))
 	}
 	for i := 1; i < len(seen); i++ {
-		if !seen[i].After(seen[i-1]) {
+		if !seen[i].TS.After(seen[i-1].TS) {
 			t.Fatalf("not in ascending time order at %d: %v", i, seen)
 		}
 	}
-	// The document comes back whole.
-	e := res.Events[0]
-	if e.String("message") == "" || e.String("event.original") == "" || e.String("custom.value") == "" ||
-		e.String("source.ip") != "192.0.2.1" || len(e.Strings("related.ip")) != 1 {
-		t.Fatalf("document not restored: %v", e.Keys())
+	// Every position leads back to its record, byte for byte.
+	for _, p := range seen {
+		b, err := s.ReadBlock(ctx, p.Blk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := b.FirstRecord + int64(p.Off)
+		want := fmt.Sprintf("<13>raw %d \xff", rec)
+		if got := string(b.Records[p.Off].Data); got != want || b.Object != key || !b.Ingested.Equal(t0) {
+			t.Fatalf("position %+v: record %q from %s, want %q", p, got, b.Object, want)
+		}
+		if b.Records[p.Off].Peer != "192.0.2.9:514" || !b.Records[p.Off].Received.Equal(t0) {
+			t.Fatalf("record metadata lost: %+v", b.Records[p.Off])
+		}
+		// the event at that position was stored at the time the record's event had
+		if !p.TS.Equal(rev(int(rec))) {
+			t.Fatalf("position %+v: time %v, want %v", p, p.TS, rev(int(rec)))
+		}
+	}
+	// New blocks after a restart get new ids.
+	if err := s.CommitBatch(ctx, 10, Progress{Key: key, DoneRecords: 11, Finished: true, At: t0},
+		[]Block{testBlock(key, 10, 1, rev)}); err != nil {
+		t.Fatal(err)
+	}
+	infos, err := s.BlocksIn(ctx, time.Time{}, time.Time{}, true)
+	if err != nil || len(infos) != 3 || infos[0].Blk == infos[2].Blk || infos[2].Blk == infos[1].Blk {
+		t.Fatalf("blocks %+v %v", infos, err)
+	}
+	blooms, err := s.Blooms(ctx, []int64{infos[0].Blk})
+	if err != nil || string(blooms[infos[0].Blk]) != "\x01\x02\x03" {
+		t.Fatalf("bloom %v %v", blooms, err)
 	}
 }
 
-func TestSearchFilterAndRange(t *testing.T) {
+func TestRowsFilterRangeAndRetention(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTemp(t)
 	defer s.Close()
@@ -125,30 +152,43 @@ func TestSearchFilterAndRange(t *testing.T) {
 	if _, err := s.AddObject(ctx, Object{Key: key, Dataset: "syslog", Created: t0}); err != nil {
 		t.Fatal(err)
 	}
-	var batch []*event.Event
-	for i := 0; i < 100; i++ {
-		batch = append(batch, testEvent(key, i, t0.Add(time.Duration(i)*time.Minute)))
+	minute := func(i int) time.Time { return t0.Add(time.Duration(i) * time.Minute) }
+	var blocks []Block
+	for b := 0; b < 10; b++ {
+		blocks = append(blocks, testBlock(key, b*10, 10, minute))
 	}
-	if err := s.CommitBatch(ctx, 0, Progress{Key: key, DoneRecords: 100, Finished: true, At: t0}, batch); err != nil {
+	if err := s.CommitBatch(ctx, 0, Progress{Key: key, DoneRecords: 100, Finished: true, At: t0}, blocks); err != nil {
 		t.Fatal(err)
 	}
-	n, err := s.Count(ctx, Search{From: t0.Add(10 * time.Minute), To: t0.Add(20 * time.Minute)})
+	n, err := s.Count(ctx, RowQuery{From: minute(10), To: minute(20)})
 	if err != nil || n != 10 {
 		t.Fatalf("range count %d %v, want 10", n, err)
 	}
-	n, err = s.Count(ctx, Search{Where: "source_port >= ?", Args: []any{1090}})
+	n, err = s.Count(ctx, RowQuery{Where: "source_port >= ?", Args: []any{1090}})
 	if err != nil || n != 10 {
 		t.Fatalf("filter count %d %v, want 10", n, err)
 	}
-	if _, err := s.Search(ctx, Search{Cursor: "not-a-cursor"}); !errors.Is(err, ErrBadCursor) {
+	infos, err := s.BlocksIn(ctx, minute(25), minute(45), false)
+	if err != nil || len(infos) != 3 || infos[0].MinTS.Before(infos[2].MinTS) {
+		t.Fatalf("blocks in range, newest first: %+v %v", infos, err)
+	}
+	n, err = s.Count(ctx, RowQuery{Blocks: []int64{infos[0].Blk}})
+	if err != nil || n != 10 {
+		t.Fatalf("count in one block %d %v", n, err)
+	}
+	if _, err := DecodeCursor("not-a-cursor"); !errors.Is(err, ErrBadCursor) {
 		t.Fatalf("bad cursor: %v", err)
 	}
-	deleted, err := s.DeleteBefore(ctx, "syslog", t0.Add(50*time.Minute))
+	p := Position{TS: minute(3), Blk: 7, Off: 2, Sub: 1}
+	if back, err := DecodeCursor(EncodeCursor(p)); err != nil || back != p {
+		t.Fatalf("cursor round trip %+v %v", back, err)
+	}
+	deleted, err := s.DeleteBefore(ctx, "syslog", minute(50))
 	if err != nil || deleted != 50 {
 		t.Fatalf("retention deleted %d %v, want 50", deleted, err)
 	}
-	pending, err := s.PendingObjects(ctx, 10)
-	if err != nil || len(pending) != 0 {
-		t.Fatalf("pending %v %v", pending, err)
+	infos, err = s.BlocksIn(ctx, time.Time{}, time.Time{}, true)
+	if err != nil || len(infos) != 5 {
+		t.Fatalf("blocks left after retention: %d %v, want 5", len(infos), err)
 	}
 }
