@@ -1,7 +1,9 @@
 package query
 
 import (
+	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/mamori-sec/mamori/internal/event"
@@ -42,8 +44,8 @@ func keywordSQL(s *sqlBuilder, k keywordPlan) {
 				s.w(` ESCAPE '\'`)
 				return
 			}
-			s.w("contains(lower(" + x + "), ")
-			s.arg(k.lower)
+			s.w("regexp_matches(lower(" + x + "), ")
+			s.arg(wordPattern(k.lower))
 			s.w(")")
 		}, nil, "")
 	}
@@ -77,7 +79,7 @@ func keywordMatch(e *event.Event, k keywordPlan) bool {
 			if k.wild {
 				return globMatch(k.anyGlob, toLower(v))
 			}
-			return containsLower(v, k.lower)
+			return ContainsWord(v, k.lower)
 		}) {
 			return true
 		}
@@ -100,27 +102,99 @@ func keywordMatch(e *event.Event, k keywordPlan) bool {
 
 func toLower(s string) string { return strings.ToLower(s) }
 
-// containsLower reports whether s contains sub (already lower-cased),
-// ignoring case, without allocating when s is ASCII.
-func containsLower(s, sub string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return strings.Contains(strings.ToLower(s), sub)
-		}
-	}
-	if len(sub) == 0 {
+// ContainsWord reports whether term occurs in text as whole words,
+// ignoring case: lower-cased, with no word character (letter, number or
+// mark) right before or after it. "alice" occurs in "user=Alice," and in
+// "alice@example.com" but not in "malice". This is the keyword rule of the
+// token index (internal/tokens), so that a block whose filter lacks one of
+// a keyword's tokens cannot hold a match. term must be lower-case already.
+func ContainsWord(text, term string) bool {
+	if term == "" {
 		return true
 	}
-	for i := 0; i+len(sub) <= len(s); i++ {
+	for i := 0; i < len(text); i++ {
+		if text[i] >= utf8.RuneSelf {
+			return containsWordFold(strings.ToLower(text), term)
+		}
+	}
+	for i := 0; i+len(term) <= len(text); i++ {
 		j := 0
-		for j < len(sub) && asciiLower(s[i+j]) == sub[j] {
+		for j < len(term) && asciiLower(text[i+j]) == term[j] {
 			j++
 		}
-		if j == len(sub) {
+		if j == len(term) && wordBoundary(text, i, i+len(term)) {
 			return true
 		}
 	}
 	return false
+}
+
+// wordPattern is the RE2 pattern of ContainsWord for SQL: the term
+// literally, not glued to a word character on a side where the term itself
+// starts or ends with one.
+func wordPattern(term string) string {
+	const notWord = `[^\pL\pN\pM]`
+	p := regexp.QuoteMeta(term)
+	if startsWithWord(term) {
+		p = `(?:^|` + notWord + `)` + p
+	}
+	if endsWithWord(term) {
+		p += `(?:$|` + notWord + `)`
+	}
+	return `(?s)` + p
+}
+
+// containsWordFold is ContainsWord on already lower-cased text.
+func containsWordFold(text, term string) bool {
+	for from := 0; from <= len(text)-len(term); {
+		i := strings.Index(text[from:], term)
+		if i < 0 {
+			return false
+		}
+		i += from
+		if wordBoundary(text, i, i+len(term)) {
+			return true
+		}
+		_, size := utf8.DecodeRuneInString(text[i:])
+		from = i + size
+	}
+	return false
+}
+
+// wordBoundary reports whether text[start:end] is not glued to a word
+// character on either side.
+func wordBoundary(text string, start, end int) bool {
+	if start > 0 {
+		r, _ := utf8.DecodeLastRuneInString(text[:start])
+		if isWordRune(r) && startsWithWord(text[start:end]) {
+			return false
+		}
+	}
+	if end < len(text) {
+		r, _ := utf8.DecodeRuneInString(text[end:])
+		if isWordRune(r) && endsWithWord(text[start:end]) {
+			return false
+		}
+	}
+	return true
+}
+
+func startsWithWord(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return isWordRune(r)
+}
+
+func endsWithWord(s string) bool {
+	r, _ := utf8.DecodeLastRuneInString(s)
+	return isWordRune(r)
+}
+
+// isWordRune is the tokenizer's word character: a letter, number or mark.
+func isWordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9'
+	}
+	return unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.IsMark(r)
 }
 
 func asciiLower(c byte) byte {

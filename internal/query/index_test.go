@@ -1,0 +1,59 @@
+package query
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestContainsWord(t *testing.T) {
+	for _, tc := range []struct {
+		text, term string
+		want       bool
+	}{
+		{"user=Alice,", "alice", true},
+		{"alice@example.com", "alice", true},
+		{"malice", "alice", false},
+		{"alices", "alice", false},
+		{"Failed password for root", "failed password", true},
+		{"src=10.0.0.10", "10.0.0.1", false},
+		{"src=10.0.0.1:443", "10.0.0.1", true},
+		{"/_vti_bin/owssvr.dll", "owssvr.dll", true},
+		{"ÄLICE über", "über", true},
+		{"süber", "über", false},
+		{"x", "", true},
+		{"a-b", "-b", true}, // a term starting with a joiner is not glued on that side
+	} {
+		if got := ContainsWord(tc.text, tc.term); got != tc.want {
+			t.Errorf("ContainsWord(%q, %q) = %v, want %v", tc.text, tc.term, got, tc.want)
+		}
+	}
+}
+
+func TestMayMatchAndKeywords(t *testing.T) {
+	present := map[string]bool{"alice": true, "ssh": true}
+	may := func(term string) bool { return present[term] }
+	for q, want := range map[string]bool{
+		"alice":                        true,
+		"bob":                          false,
+		"alice AND bob":                false,
+		"alice OR bob":                 true,
+		"NOT alice":                    true, // a NOT cannot rule a block out
+		"bob*":                         true, // nor a wildcard
+		"user.name:bob":                true, // nor a field clause
+		"ssh AND (bob OR alice)":       true,
+		"ssh AND (bob OR carol)":       false,
+		"source.ip:10.0.0.0/8 AND bob": false,
+	} {
+		n, err := Parse(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := MayMatch(n, may); got != want {
+			t.Errorf("MayMatch(%q) = %v, want %v", q, got, want)
+		}
+	}
+	n, _ := Parse(`alice AND NOT bob AND (ssh OR "failed password") AND user.name:x AND carol*`)
+	if got := Keywords(n); !reflect.DeepEqual(got, []string{"alice", "ssh", "failed password"}) {
+		t.Errorf("Keywords = %q", got)
+	}
+}
