@@ -70,14 +70,15 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 	q := queue.NewLocal(st)
 	a := &App{Config: cfg, Logger: logger, Metrics: m, Archive: arc, Store: st, Queue: q, Datasets: reg, Now: time.Now}
 	a.Processor = &pipeline.Processor{Source: archiveSource{arc}, Store: st, Datasets: reg, Metrics: m,
-		Logger: logger, Now: a.now, BatchRecords: cfg.Processing.BatchRecords}
+		Logger: logger, Now: a.now, BatchRecords: cfg.Processing.BatchRecords,
+		BlockRecords: cfg.Processing.BlockRecords, Index: search.IndexBlock}
 	a.Intake = &pipeline.Intake{Archive: arc, Queue: q, Metrics: m, MaxPendingBytes: int64(cfg.Processing.MaxPendingBytes)}
 	var sources []pipeline.SourcePrefix
 	for _, s := range cfg.Sources {
 		sources = append(sources, pipeline.SourcePrefix{Prefix: s.Prefix, Dataset: s.Dataset})
 	}
 	a.Scanner = &pipeline.Scanner{Archive: arc, Store: st, Queue: q, Sources: sources, Logger: logger}
-	a.Searcher = &search.Searcher{Store: st, Metrics: m}
+	a.Searcher = search.New(st, reg, m)
 	return a, nil
 }
 

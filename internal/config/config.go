@@ -102,6 +102,9 @@ type Processing struct {
 	// BatchRecords is how many records are committed per transaction
 	// (default 20000).
 	BatchRecords int `yaml:"batch_records"`
+	// BlockRecords is how many records a store block holds: the unit of
+	// keyword filtering and of reading events back (default 4096).
+	BlockRecords int `yaml:"block_records"`
 	// MaxPendingBytes applies back-pressure to intake once this many bytes
 	// of archived objects wait to be processed (default 2 GiB).
 	MaxPendingBytes ByteSize `yaml:"max_pending_bytes"`
@@ -243,6 +246,9 @@ func (c *Config) Finish() error {
 	}
 	if c.Processing.BatchRecords <= 0 {
 		c.Processing.BatchRecords = 20000
+	}
+	if c.Processing.BlockRecords <= 0 {
+		c.Processing.BlockRecords = 4096
 	}
 	if c.Processing.MaxPendingBytes <= 0 {
 		c.Processing.MaxPendingBytes = 2 << 30

@@ -40,6 +40,11 @@ type Processor struct {
 	Now      func() time.Time
 	// BatchRecords is how many records one transaction commits.
 	BatchRecords int
+	// BlockRecords is how many records one store block holds (the unit of
+	// keyword filtering and of reading events back).
+	BlockRecords int
+	// Index builds a block's token filter from its records and events.
+	Index func(recs []dataset.Record, events [][]*event.Event) []byte
 	// OnCommit, when set, sees every committed batch (for detection).
 	OnCommit func(ctx context.Context, events []*event.Event)
 }
@@ -105,12 +110,18 @@ func (p *Processor) Process(ctx context.Context, key string) (Stats, error) {
 		if ctx.Err() != nil {
 			return st, ctx.Err()
 		}
-		var batch []*event.Event
-		var failures int64
-		var oldest time.Time
-		n := 0
-		now := p.now()
-		for n < batchSize && nextErr == nil {
+		var (
+			recs     []dataset.Record
+			perRec   [][]*event.Event
+			events   int
+			failures int64
+			oldest   time.Time
+		)
+		first := index
+		// Truncated to the store's precision, so that re-deriving an event
+		// from its block gives back the same event.ingested.
+		now := p.now().UTC().Truncate(time.Microsecond)
+		for len(recs) < batchSize && nextErr == nil {
 			evs, failed := Normalize(ds, next, key, index, now)
 			if failed {
 				failures++
@@ -118,33 +129,36 @@ func (p *Processor) Process(ctx context.Context, key string) (Stats, error) {
 			if oldest.IsZero() || next.Received.Before(oldest) {
 				oldest = next.Received
 			}
-			batch = append(batch, evs...)
+			recs = append(recs, next)
+			perRec = append(perRec, evs)
+			events += len(evs)
 			index++
-			n++
 			advance()
 		}
 		if nextErr != nil && !errors.Is(nextErr, io.EOF) {
 			// A broken object (truncated compression, say) keeps what was
-			// read; the rest cannot be recovered by retrying, so record the
-			// failure as an event and finish the object.
+			// read; the rest cannot be recovered by retrying. The failure is
+			// kept as a record of its own, so it is stored and searchable.
 			p.Logger.Error("archive object unreadable", "key", key, "record", index, "err", nextErr)
-			e := event.New(8)
-			e.Set(event.FieldError, fmt.Sprintf("archive object %s unreadable after record %d: %v", key, index, nextErr))
-			e.Set(event.FieldKind, "pipeline_error")
-			e.Set(event.FieldID, event.ID(key, index, 0))
-			e.Set(event.FieldDataset, ds.Name)
-			e.Set(event.FieldIngested, now)
-			e.Set(event.FieldTimestamp, now)
-			batch = append(batch, e)
+			rec := dataset.Record{Data: []byte(fmt.Sprintf("mamori: archive object %s unreadable after record %d: %v", key, index, nextErr)), Received: now}
+			evs, _ := Normalize(ds, rec, key, index, now)
+			recs = append(recs, rec)
+			perRec = append(perRec, evs)
+			events += len(evs)
 			failures++
 			index++
-			n++
 		}
+		n := len(recs)
 		finished := nextErr != nil
+		blocks := p.blocks(key, obj.Dataset, first, recs, perRec, now)
 		prog := store.Progress{Key: key, DoneRecords: done + int64(n), Finished: finished,
-			Events: int64(len(batch)), Failures: failures, At: now}
-		if err := p.Store.CommitBatch(ctx, done, prog, batch); err != nil {
+			Events: int64(events), Failures: failures, At: now}
+		if err := p.Store.CommitBatch(ctx, done, prog, blocks); err != nil {
 			return st, err
+		}
+		batch := make([]*event.Event, 0, events)
+		for _, evs := range perRec {
+			batch = append(batch, evs...)
 		}
 		done += int64(n)
 		st.Records += int64(n)
@@ -182,20 +196,7 @@ func (p *Processor) count(batch []*event.Event, failures int64, dsName string, o
 	}
 }
 
-// lookup finds the object's dataset; an unknown name (a dataset removed from
-// the configuration since) falls back to auto-detection per record.
-func (p *Processor) lookup(name string) dataset.Dataset {
-	if ds, ok := p.Datasets.Lookup(name); ok {
-		return ds
-	}
-	return dataset.Dataset{Name: name, Parser: dataset.ParserFunc(func(rec dataset.Record) ([]*event.Event, error) {
-		ds, ok := p.Datasets.Detect(rec.Data)
-		if !ok {
-			return nil, fmt.Errorf("no dataset named %q and none recognises the record", name)
-		}
-		return ds.Parser.Parse(rec)
-	})}
-}
+func (p *Processor) lookup(name string) dataset.Dataset { return Resolve(p.Datasets, name) }
 
 func (p *Processor) now() time.Time {
 	if p.Now != nil {
@@ -248,4 +249,26 @@ func (p *Processor) work(ctx context.Context, q *queue.Local) {
 			q.Retry(ctx, n, backoff)
 		}
 	}
+}
+
+// blocks cuts a batch into store blocks of at most BlockRecords records.
+func (p *Processor) blocks(key, dsName string, first int64, recs []dataset.Record, perRec [][]*event.Event, now time.Time) []store.Block {
+	size := p.BlockRecords
+	if size <= 0 {
+		size = 4096
+	}
+	var out []store.Block
+	for start := 0; start < len(recs); start += size {
+		end := min(start+size, len(recs))
+		b := store.Block{Object: key, Dataset: dsName, FirstRecord: first + int64(start),
+			Records: recs[start:end], Events: perRec[start:end], Ingested: now}
+		if p.Index != nil {
+			b.Bloom = p.Index(b.Records, b.Events)
+		}
+		if b.Bloom == nil {
+			b.Bloom = []byte{}
+		}
+		out = append(out, b)
+	}
+	return out
 }

@@ -1,0 +1,149 @@
+package search
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+
+	"github.com/mamori-sec/mamori/internal/dataset"
+	"github.com/mamori-sec/mamori/internal/event"
+	"github.com/mamori-sec/mamori/internal/query"
+	"github.com/mamori-sec/mamori/internal/store"
+	"github.com/mamori-sec/mamori/internal/tokens"
+)
+
+// BloomFPR is the false-positive rate block filters are built for.
+const BloomFPR = 0.01
+
+// IndexBlock builds a block's token filter from what a keyword searches:
+// each record's raw text, and each event's message, event.original and
+// related.* values (they can differ from the raw record, as for a line
+// unwrapped from a fluentd JSON document).
+func IndexBlock(recs []dataset.Record, events [][]*event.Event) []byte {
+	b := tokens.NewBuilder(BloomFPR)
+	for i, r := range recs {
+		b.Add(r.Data)
+		for _, e := range events[i] {
+			for _, f := range [...]string{event.FieldMessage, event.FieldOriginal} {
+				if v := e.String(f); v != "" && v != string(r.Data) {
+					b.AddString(v)
+				}
+			}
+			for _, f := range [...]string{event.RelatedUser, event.RelatedHosts, event.RelatedHash, event.RelatedIP} {
+				for _, v := range e.Strings(f) {
+					b.AddString(v)
+				}
+			}
+		}
+	}
+	return b.Build().Marshal()
+}
+
+// blooms caches parsed block filters. They are small (about a byte per
+// token of the block) and immutable, so they are kept until retention
+// removes their blocks.
+type blooms struct {
+	mu sync.Mutex
+	m  map[int64]tokens.Filter
+}
+
+// candidateBlocks returns the blocks of the range whose filters do not rule
+// the query out, in the query's order.
+func (s *Searcher) candidateBlocks(ctx context.Context, n query.Node, terms []string, rq store.RowQuery) ([]int64, error) {
+	infos, err := s.Store.BlocksIn(ctx, rq.From, rq.To, rq.Asc)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int64, 0, len(infos))
+	if len(terms) == 0 {
+		for _, b := range infos {
+			out = append(out, b.Blk)
+		}
+		return out, nil
+	}
+	hashes := make(map[string][]uint64, len(terms))
+	for _, t := range terms {
+		hashes[t] = tokens.QueryHashes(strings.ToLower(t))
+	}
+	filters, err := s.filters(ctx, infos)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range infos {
+		f, ok := filters[b.Blk]
+		if !ok || query.MayMatch(n, func(term string) bool { return f.MayContainAll(hashes[term]) }) {
+			out = append(out, b.Blk)
+		}
+	}
+	return out, nil
+}
+
+// filters returns the parsed filters of the blocks, loading missing ones.
+// A block whose filter cannot be read is left out of the map: it is then
+// always a candidate.
+func (s *Searcher) filters(ctx context.Context, infos []store.BlockInfo) (map[int64]tokens.Filter, error) {
+	s.bloom.mu.Lock()
+	if s.bloom.m == nil {
+		s.bloom.m = map[int64]tokens.Filter{}
+	}
+	out := make(map[int64]tokens.Filter, len(infos))
+	var missing []int64
+	for _, b := range infos {
+		if f, ok := s.bloom.m[b.Blk]; ok {
+			out[b.Blk] = f
+		} else {
+			missing = append(missing, b.Blk)
+		}
+	}
+	s.bloom.mu.Unlock()
+	for len(missing) > 0 {
+		chunk := missing[:min(len(missing), 2000)]
+		missing = missing[len(chunk):]
+		raw, err := s.Store.Blooms(ctx, chunk)
+		if err != nil {
+			return nil, err
+		}
+		s.bloom.mu.Lock()
+		for blk, b := range raw {
+			f, err := tokens.Unmarshal(b)
+			if err != nil {
+				continue
+			}
+			s.bloom.m[blk] = f
+			out[blk] = f
+		}
+		s.bloom.mu.Unlock()
+	}
+	return out, nil
+}
+
+// recordCheck rules records out by their raw text before they are parsed:
+// a keyword that does not occur in the raw record cannot be in its message,
+// event.original or related.* values, which all come from it.
+type recordCheck struct {
+	n     query.Node
+	terms []string
+}
+
+func newRecordCheck(n query.Node) recordCheck {
+	return recordCheck{n: n, terms: query.Keywords(n)}
+}
+
+// may reports whether the record can match. Only keywords are checked, and
+// conservatively: the raw text is lower-cased once and searched for each
+// keyword as a plain substring, which is implied by a word match.
+func (c recordCheck) may(data []byte) bool {
+	if len(c.terms) == 0 {
+		return true
+	}
+	if bytes.IndexByte(data, '\\') >= 0 {
+		// Escapes (JSON's \u00e9, \") can hide from the raw text what
+		// the parsed message holds: leave such records to Match.
+		return true
+	}
+	text := strings.ToLower(string(data))
+	return query.MayMatch(c.n, func(term string) bool {
+		return strings.Contains(text, strings.ToLower(term))
+	})
+}

@@ -1,0 +1,157 @@
+package search
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/mamori-sec/mamori/internal/dataset"
+	"github.com/mamori-sec/mamori/internal/datasets"
+	"github.com/mamori-sec/mamori/internal/event"
+	"github.com/mamori-sec/mamori/internal/pipeline"
+	"github.com/mamori-sec/mamori/internal/query"
+	"github.com/mamori-sec/mamori/internal/store"
+)
+
+var t0 = time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+
+// memSource serves objects' records from memory.
+type memSource map[string][]dataset.Record
+
+func (m memSource) OpenRecords(_ context.Context, key string) (pipeline.RecordReader, error) {
+	return &memReader{recs: m[key], i: -1}, nil
+}
+
+type memReader struct {
+	recs []dataset.Record
+	i    int
+}
+
+func (r *memReader) Next() bool              { r.i++; return r.i < len(r.recs) }
+func (r *memReader) Record() dataset.Record { return r.recs[r.i] }
+func (r *memReader) Err() error             { return nil }
+func (r *memReader) Close() error           { return nil }
+
+// fixture stores n syslog lines, one a minute, through the real processor
+// with small blocks, and returns a searcher over them.
+func fixture(t *testing.T, lines []string) *Searcher {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "db"), store.Options{Functions: query.RegisterFunctions})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	reg := datasets.Builtin(datasets.Options{})
+	src := memSource{}
+	key := "raw/syslog/2026/11/20/00/obj.ndjson.zst"
+	for i, l := range lines {
+		src[key] = append(src[key], dataset.Record{Data: []byte(l), Received: t0.Add(time.Duration(i) * time.Minute), Peer: "192.0.2.1:514"})
+	}
+	if _, err := st.AddObject(ctx, store.Object{Key: key, Dataset: "syslog", Created: t0}); err != nil {
+		t.Fatal(err)
+	}
+	p := &pipeline.Processor{Source: src, Store: st, Datasets: reg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now: func() time.Time { return t0 }, BatchRecords: 7, BlockRecords: 3, Index: IndexBlock}
+	if _, err := p.Process(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	return New(st, reg, nil)
+}
+
+func messages(evs []*event.Event) []string {
+	var out []string
+	for _, e := range evs {
+		out = append(out, e.String("message"))
+	}
+	return out
+}
+
+func TestSearchReDerivesAndFilters(t *testing.T) {
+	var lines []string
+	for i := 0; i < 40; i++ {
+		who := "bob"
+		if i%10 == 3 {
+			who = "alice"
+		}
+		lines = append(lines, fmt.Sprintf("<38>Nov 20 00:%02d:00 web-%02d sshd[%d]: Failed password for %s from 198.51.100.%d port 22", i, i%4, 100+i, who, i))
+	}
+	lines = append(lines, "<38>Nov 20 00:41:00 web-01 sshd[9]: Accepted password for malice from 203.0.113.77 port 22")
+	s := fixture(t, lines)
+	ctx := context.Background()
+
+	search := func(q string, r Request) Result {
+		t.Helper()
+		r.Query = q
+		res, err := s.Search(ctx, r)
+		if err != nil {
+			t.Fatalf("%q: %v", q, err)
+		}
+		return res
+	}
+	// Keywords match whole words: alice is not in malice.
+	res := search("alice", Request{Count: true})
+	if len(res.Events) != 4 || res.Total != 4 {
+		t.Fatalf("alice: %d events, total %d: %q", len(res.Events), res.Total, messages(res.Events))
+	}
+	for _, e := range res.Events {
+		if e.String("host.name") == "" || e.String("event.id") == "" || e.String("event.original") == "" {
+			t.Fatalf("re-derived event lacks fields: %v", e.Keys())
+		}
+	}
+	if !sort.SliceIsSorted(res.Events, func(i, j int) bool { return res.Events[i].Time().After(res.Events[j].Time()) }) {
+		t.Fatal("not newest first")
+	}
+	// A rare keyword reads only the blocks whose filters may hold it.
+	res = search("203.0.113.77", Request{Count: true})
+	if len(res.Events) != 1 || res.Total != 1 || res.Events[0].String("process.pid") != "9" {
+		t.Fatalf("rare ip: %q total %d", messages(res.Events), res.Total)
+	}
+	// Promoted fields and a NOT keyword: 11 lines on web-01, two of them alice.
+	res = search("host.name:web-01 AND NOT alice", Request{Count: true, Limit: 3, Asc: true})
+	if res.Total != 9 || len(res.Events) != 3 || res.Next == "" {
+		t.Fatalf("host: total %d, %d events, next %q", res.Total, len(res.Events), res.Next)
+	}
+	// Promoted fields alone are answered by SQL, exactly.
+	res = search("host.name:web-02 AND process.name:sshd", Request{Count: true, Limit: 4})
+	if res.Total != 10 || len(res.Events) != 4 || res.Events[0].String("host.name") != "web-02" {
+		t.Fatalf("exact: total %d, %d events", res.Total, len(res.Events))
+	}
+	// Paging a verified query gives every match once, in order.
+	var all []string
+	r := Request{Limit: 3}
+	for {
+		res = search("password AND (bob OR malice)", r)
+		all = append(all, messages(res.Events)...)
+		if res.Next == "" {
+			break
+		}
+		r.Cursor = res.Next
+	}
+	if len(all) != 37 {
+		t.Fatalf("paged %d matches, want 37", len(all))
+	}
+	seen := map[string]bool{}
+	for _, m := range all {
+		if seen[m] {
+			t.Fatalf("%q returned twice", m)
+		}
+		seen[m] = true
+	}
+	// The time range bounds every kind of query.
+	res = search("alice", Request{From: t0.Add(10 * time.Minute), To: t0.Add(30 * time.Minute), Count: true})
+	if res.Total != 2 {
+		t.Fatalf("alice in range: %d", res.Total)
+	}
+	if _, err := s.Search(ctx, Request{Query: "user.name:("}); err == nil {
+		t.Fatal("syntax error not reported")
+	}
+	if _, err := s.Search(ctx, Request{Cursor: "x"}); err == nil {
+		t.Fatal("bad cursor not reported")
+	}
+}
