@@ -14,7 +14,7 @@ import (
 )
 
 // BloomFPR is the false-positive rate block filters are built for.
-const BloomFPR = 0.01
+const BloomFPR = 0.002
 
 // IndexBlock builds a block's token filter from what a keyword searches:
 // each record's raw text, and each event's message, event.original and
@@ -50,18 +50,15 @@ type blooms struct {
 
 // candidateBlocks returns the blocks of the range whose filters do not rule
 // the query out, in the query's order.
-func (s *Searcher) candidateBlocks(ctx context.Context, n query.Node, terms []string, rq store.RowQuery) ([]int64, error) {
+func (s *Searcher) candidateBlocks(ctx context.Context, n query.Node, terms []string, rq store.RowQuery) ([]store.BlockInfo, error) {
 	infos, err := s.Store.BlocksIn(ctx, rq.From, rq.To, rq.Asc)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]int64, 0, len(infos))
 	if len(terms) == 0 {
-		for _, b := range infos {
-			out = append(out, b.Blk)
-		}
-		return out, nil
+		return infos, nil
 	}
+	out := make([]store.BlockInfo, 0, len(infos))
 	hashes := make(map[string][]uint64, len(terms))
 	for _, t := range terms {
 		hashes[t] = tokens.QueryHashes(strings.ToLower(t))
@@ -73,7 +70,7 @@ func (s *Searcher) candidateBlocks(ctx context.Context, n query.Node, terms []st
 	for _, b := range infos {
 		f, ok := filters[b.Blk]
 		if !ok || query.MayMatch(n, func(term string) bool { return f.MayContainAll(hashes[term]) }) {
-			out = append(out, b.Blk)
+			out = append(out, b)
 		}
 	}
 	return out, nil
@@ -123,16 +120,27 @@ func (s *Searcher) filters(ctx context.Context, infos []store.BlockInfo) (map[in
 // event.original or related.* values, which all come from it.
 type recordCheck struct {
 	n     query.Node
-	terms []string
+	terms map[string][]byte // lower-cased keyword → its bytes
+	ascii bool              // every keyword is ASCII
 }
 
 func newRecordCheck(n query.Node) recordCheck {
-	return recordCheck{n: n, terms: query.Keywords(n)}
+	c := recordCheck{n: n, terms: map[string][]byte{}, ascii: true}
+	for _, t := range query.Keywords(n) {
+		lt := strings.ToLower(t)
+		c.terms[t] = []byte(lt)
+		for i := 0; i < len(lt); i++ {
+			if lt[i] >= 0x80 {
+				c.ascii = false
+			}
+		}
+	}
+	return c
 }
 
 // may reports whether the record can match. Only keywords are checked, and
-// conservatively: the raw text is lower-cased once and searched for each
-// keyword as a plain substring, which is implied by a word match.
+// conservatively: each is searched as a plain substring ignoring case,
+// which a word match implies.
 func (c recordCheck) may(data []byte) bool {
 	if len(c.terms) == 0 {
 		return true
@@ -142,8 +150,38 @@ func (c recordCheck) may(data []byte) bool {
 		// the parsed message holds: leave such records to Match.
 		return true
 	}
-	text := strings.ToLower(string(data))
-	return query.MayMatch(c.n, func(term string) bool {
-		return strings.Contains(text, strings.ToLower(term))
-	})
+	if !c.ascii {
+		lower := bytes.ToLower(data)
+		return query.MayMatch(c.n, func(term string) bool { return bytes.Contains(lower, c.terms[term]) })
+	}
+	return query.MayMatch(c.n, func(term string) bool { return containsFoldASCII(data, c.terms[term]) })
+}
+
+// containsFoldASCII reports whether data contains the lower-case ASCII
+// needle, ignoring ASCII case, without allocating.
+func containsFoldASCII(data, needle []byte) bool {
+	if len(needle) == 0 {
+		return true
+	}
+	first := needle[0]
+	for i := 0; i+len(needle) <= len(data); i++ {
+		if lowerASCII(data[i]) != first {
+			continue
+		}
+		k := 1
+		for k < len(needle) && lowerASCII(data[i+k]) == needle[k] {
+			k++
+		}
+		if k == len(needle) {
+			return true
+		}
+	}
+	return false
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }

@@ -48,9 +48,10 @@ type Searcher struct {
 	Store    *store.Store
 	Datasets *dataset.Registry
 	Metrics  *metrics.Metrics
-	// CountLimit bounds the candidate events a query that needs re-derived
-	// events may examine to give an exact total (default 200,000).
-	CountLimit int64
+	// CountBlocks bounds how many candidate blocks a query that needs
+	// re-derived events visits to give an exact total (default 64); past
+	// it the total is left out.
+	CountBlocks int
 
 	blocks *blockCache
 	bloom  blooms
@@ -77,9 +78,6 @@ var ErrBadRequest = errors.New("bad request")
 const (
 	defaultLimit = 100
 	maxLimit     = 10000
-	// scanPage is how many candidate rows are fetched at a time when rows
-	// must be checked one by one.
-	scanPage = 4096
 )
 
 // Search runs one page.
@@ -154,119 +152,138 @@ func (s *Searcher) exact(ctx context.Context, rq store.RowQuery, limit int, coun
 }
 
 // verified answers a query that needs each candidate checked on its
-// re-derived event.
+// re-derived event. Candidate blocks are visited in the query's order of
+// their time bounds; in each, the records that pass the raw-text check are
+// filtered by the SQL and then matched exactly. The visit stops once the
+// page is full and no remaining block can hold an event that sorts before
+// the page's last one — unless a total is wanted and the candidates are few
+// enough to count them all (CountBlocks).
 func (s *Searcher) verified(ctx context.Context, n query.Node, rq store.RowQuery, limit int, count bool) (Result, error) {
 	res := Result{Total: -1}
-	terms := query.Keywords(n)
-	cands, err := s.candidateBlocks(ctx, n, terms, rq)
+	cands, err := s.candidateBlocks(ctx, n, query.Keywords(n), rq)
 	if err != nil {
 		return res, err
 	}
-	if len(cands) == 0 {
-		if count {
-			res.Total = 0
-		}
-		return res, nil
-	}
-	rq.Blocks = cands
+	countAll := count && len(cands) <= s.countBlocks()
 	check := newRecordCheck(n)
-
-	var matched []store.Position
-	var events []*event.Event
-	page := rq
-	page.Limit = scanPage
-	exhausted := false
-	for len(matched) <= limit {
-		rows, err := s.Store.Rows(ctx, page)
+	var page []hit
+	var total int64
+	complete := true
+	for _, b := range cands {
+		if !countAll && len(page) > limit && !mayBeat(b, page[limit].pos, rq.Asc) {
+			complete = false
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		hits, err := s.scanBlock(ctx, n, check, rq, b.Blk)
 		if err != nil {
 			return res, err
 		}
-		for _, p := range rows {
-			e, ok, err := s.verify(ctx, p, check, n)
-			if err != nil {
-				return res, err
-			}
-			if ok {
-				matched = append(matched, p)
-				events = append(events, e)
-				if len(matched) > limit {
-					break
-				}
-			}
-		}
-		if len(rows) < scanPage {
-			exhausted = true
-			break
-		}
-		last := rows[len(rows)-1]
-		page.After = &last
+		total += int64(len(hits))
+		page = mergePage(page, hits, limit+1, rq.Asc)
 	}
-	if len(matched) > limit {
-		matched, events = matched[:limit], events[:limit]
-		res.Next = store.EncodeCursor(matched[limit-1])
+	if len(page) > limit {
+		page = page[:limit]
+		res.Next = store.EncodeCursor(page[limit-1].pos)
 	}
-	res.Events = events
-	if count {
-		switch {
-		case rq.After == nil && exhausted && res.Next == "":
-			res.Total = int64(len(events))
-		default:
-			res.Total, err = s.countVerified(ctx, n, check, rq)
-			if err != nil {
-				return res, err
-			}
-		}
+	for _, h := range page {
+		res.Events = append(res.Events, h.ev)
+	}
+	// After a cursor the visit saw only what follows it: no total then.
+	if count && (countAll || complete) && rq.After == nil {
+		res.Total = total
 	}
 	return res, nil
 }
 
-// countVerified counts every match when the candidates are few enough.
-func (s *Searcher) countVerified(ctx context.Context, n query.Node, check recordCheck, rq store.RowQuery) (int64, error) {
-	rq.After = nil
-	cands, err := s.Store.Count(ctx, rq)
-	if err != nil {
-		return 0, err
-	}
-	limit := s.CountLimit
-	if limit <= 0 {
-		limit = 200000
-	}
-	if cands > limit {
-		return -1, nil
-	}
-	rows, err := s.Store.Rows(ctx, rq)
-	if err != nil {
-		return 0, err
-	}
-	var total int64
-	for _, p := range rows {
-		_, ok, err := s.verify(ctx, p, check, n)
-		if err != nil {
-			return 0, err
-		}
-		if ok {
-			total++
-		}
-	}
-	return total, nil
+// hit is a verified match.
+type hit struct {
+	pos store.Position
+	ev  *event.Event
 }
 
-// verify re-derives the event at p, after the raw-text check, and matches
-// it exactly.
-func (s *Searcher) verify(ctx context.Context, p store.Position, check recordCheck, n query.Node) (*event.Event, bool, error) {
-	b, err := s.blocks.get(ctx, p.Blk)
+// scanBlock returns the matches in one block, in the query's order.
+func (s *Searcher) scanBlock(ctx context.Context, n query.Node, check recordCheck, rq store.RowQuery, blk int64) ([]hit, error) {
+	b, err := s.blocks.get(ctx, blk)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	if int(p.Off) >= len(b.Records) || !check.may(b.Records[p.Off].Data) {
-		return nil, false, nil
+	var offs []int32
+	for i, r := range b.Records {
+		if check.may(r.Data) {
+			offs = append(offs, int32(i))
+		}
 	}
-	evs := pipeline.Derive(s.Datasets, b, int(p.Off))
-	if int(p.Sub) >= len(evs) {
-		return nil, false, nil
+	if len(offs) == 0 {
+		return nil, nil
 	}
-	e := evs[p.Sub]
-	return e, query.Match(n, e), nil
+	q := rq
+	q.Blocks = []int64{blk}
+	if len(offs) < len(b.Records) {
+		q.Offsets = offs
+	}
+	rows, err := s.Store.Rows(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	var out []hit
+	for _, p := range rows {
+		evs := pipeline.Derive(s.Datasets, b, int(p.Off))
+		if int(p.Sub) < len(evs) && query.Match(n, evs[p.Sub]) {
+			out = append(out, hit{pos: p, ev: evs[p.Sub]})
+		}
+	}
+	return out, nil
+}
+
+// mayBeat reports whether block b can hold an event that sorts before pos.
+func mayBeat(b store.BlockInfo, pos store.Position, asc bool) bool {
+	if asc {
+		return !b.MinTS.After(pos.TS)
+	}
+	return !b.MaxTS.Before(pos.TS)
+}
+
+// before orders positions as results are ordered.
+func before(a, b store.Position, asc bool) bool {
+	if !a.TS.Equal(b.TS) {
+		return a.TS.Before(b.TS) == asc
+	}
+	if a.Blk != b.Blk {
+		return (a.Blk < b.Blk) == asc
+	}
+	if a.Off != b.Off {
+		return (a.Off < b.Off) == asc
+	}
+	return (a.Sub < b.Sub) == asc
+}
+
+// mergePage merges sorted hits into the sorted page, keeping the first max.
+func mergePage(page, hits []hit, max int, asc bool) []hit {
+	if len(hits) == 0 {
+		return page
+	}
+	out := make([]hit, 0, min(len(page)+len(hits), max))
+	i, j := 0, 0
+	for len(out) < max && (i < len(page) || j < len(hits)) {
+		if j >= len(hits) || i < len(page) && before(page[i].pos, hits[j].pos, asc) {
+			out = append(out, page[i])
+			i++
+		} else {
+			out = append(out, hits[j])
+			j++
+		}
+	}
+	return out
+}
+
+func (s *Searcher) countBlocks() int {
+	if s.CountBlocks > 0 {
+		return s.CountBlocks
+	}
+	return 64
 }
 
 // event re-derives the event at p.

@@ -155,3 +155,21 @@ func TestSearchReDerivesAndFilters(t *testing.T) {
 		t.Fatal("bad cursor not reported")
 	}
 }
+
+func TestContainsFoldASCII(t *testing.T) {
+	for _, tc := range []struct {
+		data, needle string
+		want         bool
+	}{
+		{"Failed PASSWORD for", "password", true},
+		{"aaaaab", "ab", true},
+		{"xyz", "xyzz", false},
+		{"", "a", false},
+		{"abc", "", true},
+		{"ÄLICE", "lice", true},
+	} {
+		if got := containsFoldASCII([]byte(tc.data), []byte(tc.needle)); got != tc.want {
+			t.Errorf("containsFoldASCII(%q, %q) = %v", tc.data, tc.needle, got)
+		}
+	}
+}

@@ -65,6 +65,9 @@ type RowQuery struct {
 	After *Position
 	// Blocks, when not nil, restricts the search to these blocks.
 	Blocks []int64
+	// Offsets, with a single block in Blocks, restricts the search to
+	// these record offsets in it.
+	Offsets []int32
 	// Limit caps the rows returned; 0 means no limit.
 	Limit int
 }
@@ -80,7 +83,16 @@ func (q RowQuery) filter() (string, []any) {
 		parts = append(parts, "ts < ?")
 		args = append(args, q.To.UTC())
 	}
-	if q.Blocks != nil {
+	switch {
+	case len(q.Blocks) == 1:
+		// a plain equality lets zone maps skip the other row groups
+		parts = append(parts, "blk = ?")
+		args = append(args, q.Blocks[0])
+		if q.Offsets != nil {
+			parts = append(parts, "list_contains(?, off)")
+			args = append(args, q.Offsets)
+		}
+	case q.Blocks != nil:
 		parts = append(parts, "list_contains(?, blk)")
 		args = append(args, q.Blocks)
 	}
