@@ -32,7 +32,7 @@ type memReader struct {
 	i    int
 }
 
-func (r *memReader) Next() bool              { r.i++; return r.i < len(r.recs) }
+func (r *memReader) Next() bool             { r.i++; return r.i < len(r.recs) }
 func (r *memReader) Record() dataset.Record { return r.recs[r.i] }
 func (r *memReader) Err() error             { return nil }
 func (r *memReader) Close() error           { return nil }
