@@ -1,0 +1,156 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+)
+
+// Query classes, with the issue's goals for 10 million events over 30 days.
+const (
+	classField    = "field"     // field:value, <= 50 ms median
+	classKeyword  = "keyword"   // a bare keyword, <= 300 ms median
+	classLastHour = "last-hour" // anything over the last hour, <= 50 ms median
+)
+
+var classGoalMs = map[string]float64{classField: 50, classKeyword: 300, classLastHour: 50}
+
+// QuerySpec is one search of the query set.
+type QuerySpec struct {
+	Name  string `json:"name"`
+	Class string `json:"class"`
+	Query string `json:"q"`
+	From  string `json:"from,omitempty"` // "" is all time
+	Count bool   `json:"count"`
+}
+
+// Stats summarise repeated timings, in milliseconds.
+type Stats struct {
+	Min    float64 `json:"min"`
+	Median float64 `json:"median"`
+	Max    float64 `json:"max"`
+}
+
+func summarise(ms []float64) Stats {
+	if len(ms) == 0 {
+		return Stats{}
+	}
+	s := slices.Clone(ms)
+	slices.Sort(s)
+	med := s[len(s)/2]
+	if len(s)%2 == 0 {
+		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return Stats{Min: s[0], Median: med, Max: s[len(s)-1]}
+}
+
+// QueryResult is a query's timings: wall time of the HTTP request as the
+// client saw it, and the server's own took_ms.
+type QueryResult struct {
+	QuerySpec
+	// Hits is the total (count=true) or the events returned (count=false,
+	// at most the limit of 100).
+	Hits   int64   `json:"hits"`
+	Runs   int     `json:"runs"`
+	Wall   Stats   `json:"wall_ms"`
+	Took   Stats   `json:"took_ms"`
+	GoalMs float64 `json:"goal_ms"`
+	Met    bool    `json:"met"` // the median wall time is within the goal
+}
+
+// Values the query set looks for besides the needles: an Intrusion
+// Prevention Note (cs1) about one IPS event in ten carries, and a word of
+// many sshd messages.
+const (
+	vendorFieldValue = "CVE-2021-44228"
+	commonWord       = "password"
+)
+
+// querySet is the searches run on a loaded store; needles come from the
+// manifest so that rare searches have a known answer.
+func querySet(m *Manifest) []QuerySpec {
+	lastHour := m.End.Add(-time.Hour).UTC().Format(time.RFC3339)
+	n := m.Needles
+	return []QuerySpec{
+		{"IP on a promoted column", classField, "source.ip:" + n.IP, "", true},
+		{"user in related.user (promoted list)", classField, "related.user:" + n.User, "", true},
+		{"user.name (promoted column)", classField, "user.name:" + n.User, "", true},
+		{"vendor field in the doc JSON", classField, `cef.extensions.deviceCustomString1:"` + vendorFieldValue + `"`, "", true},
+		{"CIDR on a promoted column", classField, "source.ip:198.51.100.0/24", "", true},
+		{"rare keyword", classKeyword, n.Token, "", true},
+		{"rare keyword, no count", classKeyword, n.Token, "", false},
+		{"IP as a keyword", classKeyword, n.IP, "", true},
+		{"common keyword", classKeyword, commonWord, "", true},
+		{"common keyword, no count", classKeyword, commonWord, "", false},
+		{"last hour, everything", classLastHour, "", lastHour, true},
+		{"last hour, keyword", classLastHour, commonWord, lastHour, true},
+	}
+}
+
+type searchAnswer struct {
+	Events []json.RawMessage `json:"events"`
+	Total  *int64            `json:"total"`
+	TookMs float64           `json:"took_ms"`
+}
+
+// search runs one search page of limit 100 and times it.
+func (s *server) search(ctx context.Context, q QuerySpec) (searchAnswer, time.Duration, error) {
+	v := url.Values{"q": {q.Query}, "limit": {"100"}, "count": {fmt.Sprint(q.Count)}}
+	if q.From != "" {
+		v.Set("from", q.From)
+	}
+	var a searchAnswer
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.http+"/api/v1/search?"+v.Encode(), nil)
+	if err != nil {
+		return a, 0, err
+	}
+	start := time.Now()
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return a, 0, fmt.Errorf("search %q: %w", q.Query, err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	wall := time.Since(start)
+	if err != nil {
+		return a, 0, fmt.Errorf("search %q: %w", q.Query, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return a, 0, fmt.Errorf("search %q: %s: %s", q.Query, resp.Status, body)
+	}
+	if err := json.Unmarshal(body, &a); err != nil {
+		return a, 0, fmt.Errorf("search %q: decode answer: %w", q.Query, err)
+	}
+	return a, wall, nil
+}
+
+// runQuery runs q once to warm up, then runs times.
+func runQuery(ctx context.Context, s *server, q QuerySpec, runs int) (QueryResult, error) {
+	r := QueryResult{QuerySpec: q, Runs: runs, GoalMs: classGoalMs[q.Class]}
+	if _, _, err := s.search(ctx, q); err != nil {
+		return r, err
+	}
+	var wall, took []float64
+	for range runs {
+		a, d, err := s.search(ctx, q)
+		if err != nil {
+			return r, err
+		}
+		wall = append(wall, ms(d))
+		took = append(took, a.TookMs)
+		r.Hits = int64(len(a.Events))
+		if a.Total != nil {
+			r.Hits = *a.Total
+		}
+	}
+	r.Wall, r.Took = summarise(wall), summarise(took)
+	r.Met = r.Wall.Median <= r.GoalMs
+	return r, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
