@@ -138,7 +138,9 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Archive, error) 
 		a.files.removeStaleTemps(a.now())
 	}
 	a.enc, err = zstd.NewWriter(nil,
-		zstd.WithEncoderLevel(zstd.SpeedDefault),
+		// Better compression costs about a tenth of a core at 50,000 events/s
+		// and saves about 12 % of the archive.
+		zstd.WithEncoderLevel(zstd.SpeedBetterCompression),
 		zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)))
 	if err != nil {
 		_ = a.bucket.Close()

@@ -25,6 +25,11 @@ import (
 // later version may add some), and require "t" and exactly one of "m" and
 // "b". docs/archive.md is the reference.
 
+// envelopeTime is the receive time's format: RFC 3339 in UTC with
+// milliseconds. Finer digits only add entropy that zstd cannot remove (8 %
+// of an object's size, measured on syslog over TCP).
+const envelopeTime = "2006-01-02T15:04:05.000Z07:00"
+
 // envelopeEncoder writes envelope lines for one batch: the listener's
 // field is quoted once per batch and the peer's once per change of peer.
 type envelopeEncoder struct {
@@ -52,7 +57,7 @@ func labelField(dst []byte, name, value string) []byte {
 // append appends one envelope line, newline included.
 func (e *envelopeEncoder) append(dst []byte, received time.Time, peer string, data []byte) []byte {
 	dst = append(dst, `{"t":"`...)
-	dst = received.UTC().AppendFormat(dst, time.RFC3339Nano)
+	dst = received.UTC().AppendFormat(dst, envelopeTime)
 	dst = append(dst, '"')
 	if peer != e.peer {
 		e.peer = peer

@@ -17,19 +17,19 @@ func TestEnvelopeEncoding(t *testing.T) {
 		want string
 	}{
 		{"text", []byte("hello"), "192.0.2.1:514",
-			`{"t":"2025-01-02T02:04:05.6Z","p":"192.0.2.1:514","l":"syslog-udp","m":"hello"}`},
+			`{"t":"2025-01-02T02:04:05.600Z","p":"192.0.2.1:514","l":"syslog-udp","m":"hello"}`},
 		{"escapes", []byte("a\"b\\c\nd\te\x00"), "",
-			`{"t":"2025-01-02T02:04:05.6Z","l":"syslog-udp","m":"a\"b\\c\nd\te\u0000"}`},
+			`{"t":"2025-01-02T02:04:05.600Z","l":"syslog-udp","m":"a\"b\\c\nd\te\u0000"}`},
 		{"short json record stays text", []byte(`{"a":"b"}`), "",
-			`{"t":"2025-01-02T02:04:05.6Z","l":"syslog-udp","m":"{\"a\":\"b\"}"}`},
+			`{"t":"2025-01-02T02:04:05.600Z","l":"syslog-udp","m":"{\"a\":\"b\"}"}`},
 		{"invalid utf-8 goes to base64", []byte{0xff, 'a'}, "",
-			`{"t":"2025-01-02T02:04:05.6Z","l":"syslog-udp","b":"/2E="}`},
+			`{"t":"2025-01-02T02:04:05.600Z","l":"syslog-udp","b":"/2E="}`},
 		{"control-heavy goes to base64", []byte("\x01\x02\x03"), "",
-			`{"t":"2025-01-02T02:04:05.6Z","l":"syslog-udp","b":"AQID"}`},
+			`{"t":"2025-01-02T02:04:05.600Z","l":"syslog-udp","b":"AQID"}`},
 		{"empty", []byte{}, "",
-			`{"t":"2025-01-02T02:04:05.6Z","l":"syslog-udp","m":""}`},
+			`{"t":"2025-01-02T02:04:05.600Z","l":"syslog-udp","m":""}`},
 		{"html characters stay", []byte("<a&b>"), "",
-			`{"t":"2025-01-02T02:04:05.6Z","l":"syslog-udp","m":"<a&b>"}`},
+			`{"t":"2025-01-02T02:04:05.600Z","l":"syslog-udp","m":"<a&b>"}`},
 	}
 	for _, c := range cases {
 		got := string(appendEnvelope(nil, at, c.peer, "syslog-udp", c.data))
