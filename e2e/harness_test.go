@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -141,8 +140,6 @@ func (s *server) kill() {
 	<-s.done
 }
 
-func (s *server) exitCode() int { return s.cmd.ProcessState.ExitCode() }
-
 type searchResult struct {
 	Events []*event.Event `json:"events"`
 	Next   string         `json:"next"`
@@ -255,5 +252,3 @@ func runMamori(t *testing.T, stdin io.Reader, args ...string) (int, string, stri
 	}
 	return code, out.String(), errOut.String()
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }

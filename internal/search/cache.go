@@ -75,12 +75,3 @@ func (c *blockCache) get(ctx context.Context, blk int64) (*store.BlockData, erro
 	}
 	return ent.data, nil
 }
-
-// forget drops every cached block (after retention deleted some).
-func (c *blockCache) forget() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.lru.Init()
-	c.entries = map[int64]*list.Element{}
-	c.size = 0
-}
