@@ -129,7 +129,8 @@ func (s *Server) handleIntake(w http.ResponseWriter, r *http.Request) {
 	if err := sc.Err(); err != nil {
 		var mbe *http.MaxBytesError
 		switch {
-		case errors.As(err, &mbe) || errors.Is(err, errTooLarge):
+		case errors.As(err, &mbe) || errors.Is(err, errTooLarge) ||
+			errors.Is(err, zstd.ErrDecoderSizeExceeded) || errors.Is(err, zstd.ErrWindowSizeExceeded):
 			s.reject(w, "too_large", http.StatusRequestEntityTooLarge, fmt.Sprintf("body over the limit of %d bytes", s.MaxBodyBytes))
 		case errors.Is(err, bufio.ErrTooLong):
 			s.reject(w, "too_large", http.StatusRequestEntityTooLarge, fmt.Sprintf("a record is over the limit of %d bytes", maxRecordBytes))
