@@ -14,7 +14,7 @@ import (
 )
 
 // BloomFPR is the false-positive rate block filters are built for.
-const BloomFPR = 0.002
+const BloomFPR = 0.01
 
 // IndexBlock builds a block's token filter from what a keyword searches:
 // each record's raw text, and each event's message, event.original and
