@@ -2,7 +2,6 @@ package cef_test
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"os"
 	"reflect"
@@ -17,32 +16,9 @@ import (
 
 var received = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// render parses every line of input and writes one NDJSON document per
-// event, or an error document for a line that fails.
-func render(t *testing.T, p dataset.Parser, input []byte) []byte {
-	t.Helper()
-	var out bytes.Buffer
-	for _, line := range bytes.Split(bytes.TrimRight(input, "\n"), []byte("\n")) {
-		evs, err := p.Parse(dataset.Record{Data: line, Received: received})
-		if err != nil {
-			evs = []*event.Event{event.New(1)}
-			evs[0].Set(event.FieldError, err.Error())
-		}
-		for _, ev := range evs {
-			b, err := ev.MarshalJSON()
-			if err != nil {
-				t.Fatal(err)
-			}
-			out.Write(b)
-			out.WriteByte('\n')
-		}
-	}
-	return out.Bytes()
-}
-
 func TestGolden(t *testing.T) {
 	p := cef.New(cef.Options{}).Parser
-	testutil.RunCases(t, "testdata", func(t *testing.T, input []byte) []byte { return render(t, p, input) })
+	testutil.RunParserCases(t, "testdata", p, received)
 }
 
 func parseOne(t *testing.T, line string) *event.Event {

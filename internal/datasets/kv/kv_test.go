@@ -2,7 +2,6 @@ package kv_test
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"os"
 	"reflect"
@@ -18,30 +17,9 @@ import (
 
 var received = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func render(t *testing.T, p dataset.Parser, input []byte) []byte {
-	t.Helper()
-	var out bytes.Buffer
-	for _, line := range bytes.Split(bytes.TrimRight(input, "\n"), []byte("\n")) {
-		evs, err := p.Parse(dataset.Record{Data: line, Received: received})
-		if err != nil {
-			evs = []*event.Event{event.New(1)}
-			evs[0].Set(event.FieldError, err.Error())
-		}
-		for _, ev := range evs {
-			b, err := ev.MarshalJSON()
-			if err != nil {
-				t.Fatal(err)
-			}
-			out.Write(b)
-			out.WriteByte('\n')
-		}
-	}
-	return out.Bytes()
-}
-
 func TestGolden(t *testing.T) {
 	p := kv.New(kv.Options{}).Parser
-	testutil.RunCases(t, "testdata", func(t *testing.T, input []byte) []byte { return render(t, p, input) })
+	testutil.RunParserCases(t, "testdata", p, received)
 }
 
 // TestCorpusFortiGate checks the fields a generic kv reading can know

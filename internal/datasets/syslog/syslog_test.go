@@ -2,7 +2,6 @@ package syslog_test
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -34,30 +33,9 @@ func parser(t testing.TB, loc *time.Location) dataset.Parser {
 	return ds.Parser
 }
 
-func render(t *testing.T, p dataset.Parser, input []byte) []byte {
-	t.Helper()
-	var out bytes.Buffer
-	for _, line := range bytes.Split(bytes.TrimRight(input, "\n"), []byte("\n")) {
-		evs, err := p.Parse(dataset.Record{Data: line, Received: received})
-		if err != nil {
-			evs = []*event.Event{event.New(1)}
-			evs[0].Set(event.FieldError, err.Error())
-		}
-		for _, ev := range evs {
-			b, err := ev.MarshalJSON()
-			if err != nil {
-				t.Fatal(err)
-			}
-			out.Write(b)
-			out.WriteByte('\n')
-		}
-	}
-	return out.Bytes()
-}
-
 func TestGolden(t *testing.T) {
 	p := parser(t, plus9)
-	testutil.RunCases(t, "testdata", func(t *testing.T, input []byte) []byte { return render(t, p, input) })
+	testutil.RunParserCases(t, "testdata", p, received)
 }
 
 func parseOne(t *testing.T, p dataset.Parser, line string) *event.Event {
