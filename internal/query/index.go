@@ -8,9 +8,14 @@ package query
 // counts as "may match" whatever is under it.
 
 // MayMatch reports whether events tested by may could match n. may is asked
-// about each bare, non-wildcard keyword in a positive position: may(term)
-// false means no event in the set contains that keyword.
-func MayMatch(n Node, may func(term string) bool) bool {
+// about each bare, non-wildcard keyword in a positive position (field "")
+// and about each plain text value of a field term on a field that is not
+// promoted (the SQL decides promoted ones): may(term, "") false means no
+// event in the set contains the keyword as words; may(value, field) false
+// means no event in the set has any text field value holding all of the
+// value's tokens. A token index built from the raw text and every string
+// value of the events answers both.
+func MayMatch(n Node, may func(term, field string) bool) bool {
 	switch x := n.(type) {
 	case *And:
 		for _, c := range x.Nodes {
@@ -28,13 +33,42 @@ func MayMatch(n Node, may func(term string) bool) bool {
 		return false
 	case *Term:
 		if x.Field == "" {
-			return may(x.Value)
+			return may(x.Value, "")
+		}
+		if v, ok := plainFieldValue(x); ok {
+			return may(v, x.Field)
 		}
 		return true
 	default:
 		// MatchAll, Not, Wildcard, Exists, Range and field terms: no opinion.
 		return true
 	}
+}
+
+// plainFieldValue returns the text a field term on a non-promoted field
+// compares for equality, when it is plain text: not a number, a time or a
+// CIDR, which compare by meaning rather than by spelling.
+func plainFieldValue(t *Term) (string, bool) {
+	tg := resolve(t.Field)
+	if tg.promoted {
+		return "", false
+	}
+	p, bad := planTerm(tg, t.Value)
+	if bad != "" || p.mode != tmEqual {
+		return "", false
+	}
+	return p.text, true
+}
+
+// IndexTerms lists every term MayMatch may ask about: keywords and plain
+// field values.
+func IndexTerms(n Node) []string {
+	var out []string
+	MayMatch(n, func(term, _ string) bool {
+		out = append(out, term)
+		return true
+	})
+	return out
 }
 
 // Keywords lists the bare, non-wildcard keywords MayMatch may ask about.

@@ -30,8 +30,8 @@ func TestContainsWord(t *testing.T) {
 }
 
 func TestMayMatchAndKeywords(t *testing.T) {
-	present := map[string]bool{"alice": true, "ssh": true}
-	may := func(term string) bool { return present[term] }
+	present := map[string]bool{"alice": true, "ssh": true, "CVE-2021-44228": true}
+	may := func(term, _ string) bool { return present[term] }
 	for q, want := range map[string]bool{
 		"alice":                        true,
 		"bob":                          false,
@@ -39,10 +39,15 @@ func TestMayMatchAndKeywords(t *testing.T) {
 		"alice OR bob":                 true,
 		"NOT alice":                    true, // a NOT cannot rule a block out
 		"bob*":                         true, // nor a wildcard
-		"user.name:bob":                true, // nor a field clause
 		"ssh AND (bob OR alice)":       true,
 		"ssh AND (bob OR carol)":       false,
 		"source.ip:10.0.0.0/8 AND bob": false,
+		// plain values of fields that are not promoted are asked about too
+		`cef.extensions.cs1:"CVE-2021-44228"`: true,
+		`cef.extensions.cs1:"CVE-1999-0001"`:  false,
+		"cef.extensions.cnt:4":                true, // a number compares by value
+		"source.nat.ip:10.0.0.0/8":            true, // a CIDR by containment
+		"user.name:bob":                       true, // promoted: the SQL decides
 	} {
 		n, err := Parse(q)
 		if err != nil {
@@ -55,5 +60,9 @@ func TestMayMatchAndKeywords(t *testing.T) {
 	n, _ := Parse(`alice AND NOT bob AND (ssh OR "failed password") AND user.name:x AND carol*`)
 	if got := Keywords(n); !reflect.DeepEqual(got, []string{"alice", "ssh", "failed password"}) {
 		t.Errorf("Keywords = %q", got)
+	}
+	n, _ = Parse(`alice AND url.path:"/admin" AND source.port:22 AND x.n:5`)
+	if got := IndexTerms(n); !reflect.DeepEqual(got, []string{"alice", "/admin"}) {
+		t.Errorf("IndexTerms = %q", got)
 	}
 }

@@ -16,25 +16,32 @@ import (
 // BloomFPR is the false-positive rate block filters are built for.
 const BloomFPR = 0.01
 
-// IndexBlock builds a block's token filter from what a keyword searches:
-// each record's raw text, and each event's message, event.original and
-// related.* values (they can differ from the raw record, as for a line
-// unwrapped from a fluentd JSON document).
+// IndexBlock builds a block's token filter from each record's raw text and
+// every text value of its events (message, event.original, related.*, and
+// vendor fields whose values the parser derived rather than copied), so
+// that the filter can rule a block out for a keyword and for a plain field
+// value alike (query.MayMatch).
 func IndexBlock(recs []dataset.Record, events [][]*event.Event) []byte {
 	b := tokens.NewBuilder(BloomFPR)
 	for i, r := range recs {
 		b.Add(r.Data)
 		for _, e := range events[i] {
-			for _, f := range [...]string{event.FieldMessage, event.FieldOriginal} {
-				if v := e.String(f); v != "" && v != string(r.Data) {
-					b.AddString(v)
+			e.Range(func(_ string, v any) {
+				switch x := v.(type) {
+				case string:
+					b.AddString(x)
+				case []string:
+					for _, s := range x {
+						b.AddString(s)
+					}
+				case []any:
+					for _, el := range x {
+						if s, ok := el.(string); ok {
+							b.AddString(s)
+						}
+					}
 				}
-			}
-			for _, f := range [...]string{event.RelatedUser, event.RelatedHosts, event.RelatedHash, event.RelatedIP} {
-				for _, v := range e.Strings(f) {
-					b.AddString(v)
-				}
-			}
+			})
 		}
 	}
 	return b.Build().Marshal()
@@ -50,7 +57,8 @@ type blooms struct {
 
 // candidateBlocks returns the blocks of the range whose filters do not rule
 // the query out, in the query's order.
-func (s *Searcher) candidateBlocks(ctx context.Context, n query.Node, terms []string, rq store.RowQuery) ([]store.BlockInfo, error) {
+func (s *Searcher) candidateBlocks(ctx context.Context, n query.Node, rq store.RowQuery) ([]store.BlockInfo, error) {
+	terms := query.IndexTerms(n)
 	infos, err := s.Store.BlocksIn(ctx, rq.From, rq.To, rq.Asc)
 	if err != nil {
 		return nil, err
@@ -69,7 +77,7 @@ func (s *Searcher) candidateBlocks(ctx context.Context, n query.Node, terms []st
 	}
 	for _, b := range infos {
 		f, ok := filters[b.Blk]
-		if !ok || query.MayMatch(n, func(term string) bool { return f.MayContainAll(hashes[term]) }) {
+		if !ok || query.MayMatch(n, func(term, _ string) bool { return f.MayContainAll(hashes[term]) }) {
 			out = append(out, b)
 		}
 	}
@@ -152,9 +160,11 @@ func (c recordCheck) may(data []byte) bool {
 	}
 	if !c.ascii {
 		lower := bytes.ToLower(data)
-		return query.MayMatch(c.n, func(term string) bool { return bytes.Contains(lower, c.terms[term]) })
+		return query.MayMatch(c.n, func(term, field string) bool { return field != "" || bytes.Contains(lower, c.terms[term]) })
 	}
-	return query.MayMatch(c.n, func(term string) bool { return containsFoldASCII(data, c.terms[term]) })
+	// A field's value may be derived, not copied from the raw text: only
+	// keywords are checked here.
+	return query.MayMatch(c.n, func(term, field string) bool { return field != "" || containsFoldASCII(data, c.terms[term]) })
 }
 
 // containsFoldASCII reports whether data contains the lower-case ASCII

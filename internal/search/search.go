@@ -160,7 +160,7 @@ func (s *Searcher) exact(ctx context.Context, rq store.RowQuery, limit int, coun
 // enough to count them all (CountBlocks).
 func (s *Searcher) verified(ctx context.Context, n query.Node, rq store.RowQuery, limit int, count bool) (Result, error) {
 	res := Result{Total: -1}
-	cands, err := s.candidateBlocks(ctx, n, query.Keywords(n), rq)
+	cands, err := s.candidateBlocks(ctx, n, rq)
 	if err != nil {
 		return res, err
 	}

@@ -122,6 +122,15 @@ func TestSearchReDerivesAndFilters(t *testing.T) {
 	if res.Total != 10 || len(res.Events) != 4 || res.Events[0].String("host.name") != "web-02" {
 		t.Fatalf("exact: total %d, %d events", res.Total, len(res.Events))
 	}
+	// A field that is not promoted is checked on the re-derived events,
+	// after the block filters (which hold every text value) rule blocks out.
+	res = search("log.syslog.hostname:web-03", Request{Count: true})
+	if res.Total != 10 {
+		t.Fatalf("non-promoted field: total %d, want 10", res.Total)
+	}
+	if res = search("log.syslog.hostname:web-99", Request{Count: true}); res.Total != 0 || len(res.Events) != 0 {
+		t.Fatalf("absent value: total %d", res.Total)
+	}
 	// Paging a verified query gives every match once, in order.
 	var all []string
 	r := Request{Limit: 3}
