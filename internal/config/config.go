@@ -89,7 +89,9 @@ type Archive struct {
 type Store struct {
 	// Path of the database file (default DATA_DIR/mamori.duckdb).
 	Path string `yaml:"path"`
-	// MemoryLimit caps DuckDB's memory, e.g. "1GB" (default: DuckDB's own).
+	// MemoryLimit caps DuckDB's memory, e.g. "1GB" (default 512MB; DuckDB's
+	// own default, 80 % of the machine's memory, let a 10 M-event load grow
+	// past 2 GiB).
 	MemoryLimit string `yaml:"memory_limit"`
 	// Threads caps DuckDB's threads (default: one per core).
 	Threads int `yaml:"threads"`
@@ -141,6 +143,7 @@ func Default() Config {
 			{Protocol: "udp", Address: "127.0.0.1:5514"},
 			{Protocol: "tcp", Address: "127.0.0.1:5514"},
 		},
+		Store:      Store{MemoryLimit: "512MB"},
 		Processing: Processing{Workers: 2, BatchRecords: 20000, MaxPendingBytes: 2 << 30, ScanInterval: Duration(time.Minute)},
 		Retention:  Retention{Default: Duration(90 * 24 * time.Hour), Interval: Duration(time.Hour)},
 	}

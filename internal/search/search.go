@@ -59,7 +59,7 @@ type Searcher struct {
 
 // New returns a searcher over st, re-deriving events with reg.
 func New(st *store.Store, reg *dataset.Registry, m *metrics.Metrics) *Searcher {
-	return &Searcher{Store: st, Datasets: reg, Metrics: m, blocks: newBlockCache(st, 256<<20)}
+	return &Searcher{Store: st, Datasets: reg, Metrics: m, blocks: newBlockCache(st, 128<<20)}
 }
 
 // QueryError is a query that does not parse, with the byte position of the

@@ -48,7 +48,7 @@ var ErrStale = errors.New("batch does not follow the stored progress")
 // from; if the stored value differs, nothing is written and ErrStale is
 // returned, so a batch can never be stored twice.
 func (s *Store) CommitBatch(ctx context.Context, fromRecord int64, p Progress, blocks []Block) error {
-	rows, blockRows, err := s.buildRows(blocks)
+	rows, blockRows, payloads, err := s.buildRows(blocks)
 	if err != nil {
 		return fmt.Errorf("commit %s: %w", p.Key, err)
 	}
@@ -81,10 +81,21 @@ func (s *Store) CommitBatch(ctx context.Context, fromRecord int64, p Progress, b
 	}
 
 	// Block ids are handed out under writeMu and only taken for good once
-	// the transaction commits.
+	// the transaction commits; the files of a failed one are removed (or,
+	// after a crash, by the next Open).
 	first := s.nextBlk
 	for i := range blockRows {
 		blockRows[i][0] = first + int64(i)
+	}
+	defer func() {
+		if !committed {
+			_ = s.files.removeRange(first, int64(len(blockRows)))
+		}
+	}()
+	for i, b := range blocks {
+		if err := s.files.write(first+int64(i), b.Bloom, payloads[i]); err != nil {
+			return fmt.Errorf("commit %s: %w", p.Key, err)
+		}
 	}
 	for _, r := range rows {
 		r[len(Columns)] = first + r[len(Columns)].(int64)
@@ -140,7 +151,7 @@ func appendRows(conn interface {
 // buildRows turns blocks into events rows (promoted columns, then the block's
 // index in the batch, the record's offset and the event's position) and
 // blocks rows (with blk left for CommitBatch to fill).
-func (s *Store) buildRows(blocks []Block) (events [][]driver.Value, blockRows [][]driver.Value, err error) {
+func (s *Store) buildRows(blocks []Block) (events [][]driver.Value, blockRows [][]driver.Value, payloads [][]byte, err error) {
 	for bi, b := range blocks {
 		var minTS, maxTS time.Time
 		n := 0
@@ -152,10 +163,10 @@ func (s *Store) buildRows(blocks []Block) (events [][]driver.Value, blockRows []
 				}
 				ts, ok := r[0].(time.Time)
 				if !ok {
-					return nil, nil, fmt.Errorf("event %s has no @timestamp", e.String(event.FieldID))
+					return nil, nil, nil, fmt.Errorf("event %s has no @timestamp", e.String(event.FieldID))
 				}
 				if r[1] == nil {
-					return nil, nil, fmt.Errorf("event %s has no event.dataset", e.String(event.FieldID))
+					return nil, nil, nil, fmt.Errorf("event %s has no event.dataset", e.String(event.FieldID))
 				}
 				if minTS.IsZero() || ts.Before(minTS) {
 					minTS = ts
@@ -170,19 +181,19 @@ func (s *Store) buildRows(blocks []Block) (events [][]driver.Value, blockRows []
 				n++
 			}
 		}
-		raw := s.enc.EncodeAll(archive.AppendRecords(nil, b.Records), nil)
+		payloads = append(payloads, s.enc.EncodeAll(archive.AppendRecords(nil, b.Records), nil))
 		var minV, maxV any
 		if n > 0 {
 			minV, maxV = minTS, maxTS
 		}
 		blockRows = append(blockRows, []driver.Value{int64(0), b.Object, b.Dataset, b.FirstRecord, int32(len(b.Records)),
-			int32(n), minV, maxV, b.Ingested.UTC(), b.Bloom, raw})
+			int32(n), minV, maxV, b.Ingested.UTC()})
 	}
 	// Time order within the batch lets DuckDB's zone maps prune ranges.
 	sort.SliceStable(events, func(i, j int) bool {
 		return events[i][0].(time.Time).Before(events[j][0].(time.Time))
 	})
-	return events, blockRows, nil
+	return events, blockRows, payloads, nil
 }
 
 func columnValue(e *event.Event, c Column) driver.Value {

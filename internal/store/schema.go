@@ -74,9 +74,9 @@ const EventsDDL = `CREATE TABLE IF NOT EXISTS events (
 )`
 
 // BlocksDDL creates the blocks table: one row per group of consecutive
-// records of one archive object, with the records themselves (zstd-packed
-// envelope NDJSON, the archive's format) and a Bloom filter of their tokens
-// for keyword search.
+// records of one archive object. The records themselves (zstd-packed
+// envelope NDJSON, the archive's format) and the Bloom filter of their tokens
+// are in the block's file (see blockfile.go).
 const BlocksDDL = `CREATE TABLE IF NOT EXISTS blocks (
 	blk BIGINT PRIMARY KEY,
 	object VARCHAR NOT NULL,
@@ -86,7 +86,5 @@ const BlocksDDL = `CREATE TABLE IF NOT EXISTS blocks (
 	events INTEGER NOT NULL,
 	min_ts TIMESTAMP,
 	max_ts TIMESTAMP,
-	ingested TIMESTAMP NOT NULL,
-	bloom BLOB NOT NULL,
-	raw BLOB NOT NULL
+	ingested TIMESTAMP NOT NULL
 )`

@@ -197,26 +197,21 @@ func (s *Store) BlocksIn(ctx context.Context, from, to time.Time, asc bool) ([]B
 	return out, rows.Err()
 }
 
-// Blooms returns the marshalled token filters of blocks.
+// Blooms returns the marshalled token filters of blocks. A block whose
+// file cannot be read is left out (its filter is then unknown).
 func (s *Store) Blooms(ctx context.Context, blks []int64) (map[int64][]byte, error) {
 	out := make(map[int64][]byte, len(blks))
-	if len(blks) == 0 {
-		return out, nil
-	}
-	rows, err := s.db.QueryContext(ctx, "SELECT blk, bloom FROM blocks WHERE list_contains(?, blk)", blks)
-	if err != nil {
-		return nil, fmt.Errorf("blooms: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var blk int64
-		var b []byte
-		if err := rows.Scan(&blk, &b); err != nil {
-			return nil, fmt.Errorf("blooms: %w", err)
+	for _, blk := range blks {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		b, err := s.files.readBloom(blk)
+		if err != nil {
+			continue
 		}
 		out[blk] = b
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // BlockData is a block's raw records and where they came from: everything
@@ -233,14 +228,17 @@ type BlockData struct {
 // ReadBlock loads and unpacks a block.
 func (s *Store) ReadBlock(ctx context.Context, blk int64) (BlockData, error) {
 	d := BlockData{Blk: blk}
-	var raw []byte
-	err := s.db.QueryRowContext(ctx, "SELECT object, dataset, first_record, ingested, raw FROM blocks WHERE blk = ?", blk).
-		Scan(&d.Object, &d.Dataset, &d.FirstRecord, &d.Ingested, &raw)
+	err := s.db.QueryRowContext(ctx, "SELECT object, dataset, first_record, ingested FROM blocks WHERE blk = ?", blk).
+		Scan(&d.Object, &d.Dataset, &d.FirstRecord, &d.Ingested)
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, fmt.Errorf("block %d: not found", blk)
 	}
 	if err != nil {
 		return d, fmt.Errorf("block %d: %w", blk, err)
+	}
+	_, raw, err := s.files.read(blk)
+	if err != nil {
+		return d, err
 	}
 	plain, err := s.dec.DecodeAll(raw, nil)
 	if err != nil {
@@ -274,10 +272,30 @@ func (s *Store) DeleteBefore(ctx context.Context, dataset string, cutoff time.Ti
 	if err != nil {
 		return 0, fmt.Errorf("retention %s: %w", dataset, err)
 	}
-	if n > 0 {
-		if _, err := s.db.ExecContext(ctx, `DELETE FROM blocks WHERE min_ts < ? AND blk NOT IN
-			(SELECT DISTINCT blk FROM events WHERE blk IN (SELECT blk FROM blocks WHERE min_ts < ?))`, cutoff.UTC(), cutoff.UTC()); err != nil {
+	if n == 0 {
+		return 0, nil
+	}
+	rows, err := s.db.QueryContext(ctx, `DELETE FROM blocks WHERE min_ts < ? AND blk NOT IN
+		(SELECT DISTINCT blk FROM events WHERE blk IN (SELECT blk FROM blocks WHERE min_ts < ?)) RETURNING blk`, cutoff.UTC(), cutoff.UTC())
+	if err != nil {
+		return n, fmt.Errorf("retention %s: blocks: %w", dataset, err)
+	}
+	var gone []int64
+	for rows.Next() {
+		var blk int64
+		if err := rows.Scan(&blk); err != nil {
+			rows.Close()
 			return n, fmt.Errorf("retention %s: blocks: %w", dataset, err)
+		}
+		gone = append(gone, blk)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return n, fmt.Errorf("retention %s: blocks: %w", dataset, err)
+	}
+	for _, blk := range gone {
+		if err := s.files.remove(blk); err != nil {
+			return n, fmt.Errorf("retention %s: %w", dataset, err)
 		}
 	}
 	return n, nil

@@ -30,6 +30,9 @@ type Store struct {
 
 	enc *zstd.Encoder // packs blocks' raw records; EncodeAll is concurrency-safe
 	dec *zstd.Decoder
+
+	files   blockFiles
+	tempDir string // removed on Close: the block files of an in-memory store
 }
 
 // Options tunes Open.
@@ -41,6 +44,9 @@ type Options struct {
 	MemoryLimit string
 	// Threads caps DuckDB's worker threads; 0 leaves the default.
 	Threads int
+	// BlockDir holds the block files; default "blocks" beside the database
+	// (a temporary directory for an in-memory store).
+	BlockDir string
 }
 
 // Open opens (creating if needed) the database at path; "" opens an
@@ -83,6 +89,18 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("zstd: %w", err)
 	}
 	s := &Store{db: db, path: path, enc: enc, dec: dec}
+	switch {
+	case opts.BlockDir != "":
+		s.files.dir = opts.BlockDir
+	case path != "":
+		s.files.dir = filepath.Join(filepath.Dir(path), "blocks")
+	default:
+		if s.tempDir, err = os.MkdirTemp("", "mamori-blocks-"); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("block dir: %w", err)
+		}
+		s.files.dir = s.tempDir
+	}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -90,6 +108,12 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err := db.QueryRowContext(ctx, `SELECT coalesce(max(blk), 0) + 1 FROM blocks`).Scan(&s.nextBlk); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("read block ids: %w", err)
+	}
+	// Files of blocks whose transaction never committed (a crash between
+	// writing them and the commit) are left over: their ids are free again.
+	if err := s.files.removeFrom(s.nextBlk); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("clean block files: %w", err)
 	}
 	if opts.Functions != nil {
 		conn, err := db.Conn(ctx)
@@ -161,5 +185,8 @@ func (s *Store) Close() error {
 	}
 	s.enc.Close()
 	s.dec.Close()
+	if s.tempDir != "" {
+		errs = append(errs, os.RemoveAll(s.tempDir))
+	}
 	return errors.Join(errs...)
 }

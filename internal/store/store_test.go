@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"testing"
 	"time"
@@ -190,5 +191,61 @@ func TestRowsFilterRangeAndRetention(t *testing.T) {
 	infos, err = s.BlocksIn(ctx, time.Time{}, time.Time{}, true)
 	if err != nil || len(infos) != 5 {
 		t.Fatalf("blocks left after retention: %d %v, want 5", len(infos), err)
+	}
+	if files := blockFileCount(t, s.files.dir); files != 5 {
+		t.Fatalf("%d block files left after retention, want 5", files)
+	}
+}
+
+func blockFileCount(t *testing.T, dir string) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			n++
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestUncommittedBlockFilesAreRemoved(t *testing.T) {
+	ctx := context.Background()
+	s, path := openTemp(t)
+	key := "k"
+	if _, err := s.AddObject(ctx, Object{Key: key, Dataset: "syslog", Created: t0}); err != nil {
+		t.Fatal(err)
+	}
+	same := func(int) time.Time { return t0 }
+	if err := s.CommitBatch(ctx, 0, Progress{Key: key, DoneRecords: 2, At: t0}, []Block{testBlock(key, 0, 2, same)}); err != nil {
+		t.Fatal(err)
+	}
+	// A failed commit leaves no file behind.
+	if err := s.CommitBatch(ctx, 5, Progress{Key: key, DoneRecords: 7, At: t0}, []Block{testBlock(key, 5, 2, same)}); err == nil {
+		t.Fatal("stale batch committed")
+	}
+	if n := blockFileCount(t, s.files.dir); n != 1 {
+		t.Fatalf("%d block files after a failed commit, want 1", n)
+	}
+	// A crash between writing files and committing leaves some: the next
+	// Open removes them, and keeps the committed one.
+	if err := s.files.write(s.nextBlk+3, []byte{1}, []byte{2}); err != nil {
+		t.Fatal(err)
+	}
+	dir := s.files.dir
+	s.Close()
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if n := blockFileCount(t, dir); n != 1 {
+		t.Fatalf("%d block files after reopening, want 1", n)
+	}
+	if _, err := s.ReadBlock(ctx, 1); err != nil {
+		t.Fatal(err)
 	}
 }
