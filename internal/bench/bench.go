@@ -292,7 +292,6 @@ type Disk struct {
 	RawBytes     int64   `json:"raw_bytes"`
 	ArchiveBytes int64   `json:"archive_bytes"`
 	StoreBytes   int64   `json:"store_bytes"` // the DuckDB files
-	OtherBytes   int64   `json:"other_bytes"`
 	Ratio        float64 `json:"ratio"` // (archive + store) / raw
 	ArchiveRatio float64 `json:"archive_ratio"`
 	StoreRatio   float64 `json:"store_ratio"`
@@ -309,13 +308,12 @@ func measureDisk(dataDir string, raw int64) (Disk, error) {
 		if err != nil {
 			return err
 		}
-		switch {
-		case strings.HasPrefix(path, archive):
+		// Everything outside the archive is the store: the database, its
+		// WAL and the block files. Counting it all cannot under-count.
+		if strings.HasPrefix(path, archive) {
 			d.ArchiveBytes += info.Size()
-		case strings.HasPrefix(e.Name(), "mamori.duckdb"):
+		} else {
 			d.StoreBytes += info.Size()
-		default:
-			d.OtherBytes += info.Size()
 		}
 		return nil
 	})

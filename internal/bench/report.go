@@ -112,11 +112,8 @@ func (r *Report) WriteText(w io.Writer) error {
 		t := p.table()
 		fmt.Fprintf(t, "raw lines\t%s\t\n", mb(d.RawBytes))
 		fmt.Fprintf(t, "archive (zstd NDJSON)\t%s\t%.3f x raw\n", mb(d.ArchiveBytes), d.ArchiveRatio)
-		fmt.Fprintf(t, "store (DuckDB)\t%s\t%.3f x raw\n", mb(d.StoreBytes), d.StoreRatio)
+		fmt.Fprintf(t, "store (database + block files)\t%s\t%.3f x raw\n", mb(d.StoreBytes), d.StoreRatio)
 		fmt.Fprintf(t, "archive + store\t%s\t%.3f x raw\n", mb(d.ArchiveBytes+d.StoreBytes), d.Ratio)
-		if d.OtherBytes > 0 {
-			fmt.Fprintf(t, "other files\t%s\t\n", mb(d.OtherBytes))
-		}
 		p.flush(t)
 	}
 
