@@ -15,18 +15,25 @@ package query
 // means no event in the set has any text field value holding all of the
 // value's tokens. A token index built from the raw text and every string
 // value of the events answers both.
-func MayMatch(n Node, may func(term, field string) bool) bool {
+func MayMatch(n Node, may func(term, field string) bool) bool { return mayMatch(n, may, false) }
+
+// MayMatchPromoted is MayMatch that also asks about plain text values of
+// promoted fields: the SQL decides those exactly, but an index can still
+// spare it the blocks that cannot hold the value.
+func MayMatchPromoted(n Node, may func(term, field string) bool) bool { return mayMatch(n, may, true) }
+
+func mayMatch(n Node, may func(term, field string) bool, promoted bool) bool {
 	switch x := n.(type) {
 	case *And:
 		for _, c := range x.Nodes {
-			if !MayMatch(c, may) {
+			if !mayMatch(c, may, promoted) {
 				return false
 			}
 		}
 		return true
 	case *Or:
 		for _, c := range x.Nodes {
-			if MayMatch(c, may) {
+			if mayMatch(c, may, promoted) {
 				return true
 			}
 		}
@@ -35,7 +42,7 @@ func MayMatch(n Node, may func(term, field string) bool) bool {
 		if x.Field == "" {
 			return may(x.Value, "")
 		}
-		if v, ok := plainFieldValue(x); ok {
+		if v, ok := plainFieldValue(x, promoted); ok {
 			return may(v, x.Field)
 		}
 		return true
@@ -48,9 +55,9 @@ func MayMatch(n Node, may func(term, field string) bool) bool {
 // plainFieldValue returns the text a field term on a non-promoted field
 // compares for equality, when it is plain text: not a number, a time or a
 // CIDR, which compare by meaning rather than by spelling.
-func plainFieldValue(t *Term) (string, bool) {
+func plainFieldValue(t *Term, promoted bool) (string, bool) {
 	tg := resolve(t.Field)
-	if tg.promoted {
+	if tg.promoted && !promoted {
 		return "", false
 	}
 	p, bad := planTerm(tg, t.Value)
@@ -60,14 +67,14 @@ func plainFieldValue(t *Term) (string, bool) {
 	return p.text, true
 }
 
-// IndexTerms lists every term MayMatch may ask about: keywords and plain
-// field values.
-func IndexTerms(n Node) []string {
+// IndexTerms lists every term MayMatch (or, with promoted,
+// MayMatchPromoted) may ask about: keywords and plain field values.
+func IndexTerms(n Node, promoted bool) []string {
 	var out []string
-	MayMatch(n, func(term, _ string) bool {
+	mayMatch(n, func(term, _ string) bool {
 		out = append(out, term)
 		return true
-	})
+	}, promoted)
 	return out
 }
 

@@ -62,7 +62,14 @@ func TestMayMatchAndKeywords(t *testing.T) {
 		t.Errorf("Keywords = %q", got)
 	}
 	n, _ = Parse(`alice AND url.path:"/admin" AND source.port:22 AND x.n:5`)
-	if got := IndexTerms(n); !reflect.DeepEqual(got, []string{"alice", "/admin"}) {
+	if got := IndexTerms(n, false); !reflect.DeepEqual(got, []string{"alice", "/admin"}) {
 		t.Errorf("IndexTerms = %q", got)
+	}
+	n, _ = Parse(`host.name:web-01 AND source.ip:10.0.0.0/8 AND related.ip:192.0.2.1 AND NOT user.name:bob`)
+	if got := IndexTerms(n, true); !reflect.DeepEqual(got, []string{"web-01", "192.0.2.1"}) {
+		t.Errorf("IndexTerms(promoted) = %q", got)
+	}
+	if MayMatchPromoted(n, func(term, _ string) bool { return term != "web-01" }) {
+		t.Error("MayMatchPromoted kept a block without the host")
 	}
 }

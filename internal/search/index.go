@@ -57,8 +57,11 @@ type blooms struct {
 
 // candidateBlocks returns the blocks of the range whose filters do not rule
 // the query out, in the query's order.
-func (s *Searcher) candidateBlocks(ctx context.Context, n query.Node, rq store.RowQuery) ([]store.BlockInfo, error) {
-	terms := query.IndexTerms(n)
+//
+// With promoted, plain values of promoted fields are tested too (see
+// query.MayMatchPromoted).
+func (s *Searcher) candidateBlocks(ctx context.Context, n query.Node, rq store.RowQuery, promoted bool) ([]store.BlockInfo, error) {
+	terms := query.IndexTerms(n, promoted)
 	infos, err := s.Store.BlocksIn(ctx, rq.From, rq.To, rq.Asc)
 	if err != nil {
 		return nil, err
@@ -77,7 +80,8 @@ func (s *Searcher) candidateBlocks(ctx context.Context, n query.Node, rq store.R
 	}
 	for _, b := range infos {
 		f, ok := filters[b.Blk]
-		if !ok || query.MayMatch(n, func(term, _ string) bool { return f.MayContainAll(hashes[term]) }) {
+		may := func(term, _ string) bool { return f.MayContainAll(hashes[term]) }
+		if !ok || promoted && query.MayMatchPromoted(n, may) || !promoted && query.MayMatch(n, may) {
 			out = append(out, b)
 		}
 	}

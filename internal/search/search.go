@@ -10,7 +10,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mamori-sec/mamori/internal/config"
@@ -107,6 +109,9 @@ func (s *Searcher) Search(ctx context.Context, r Request) (Result, error) {
 	var res Result
 	kind := "exact"
 	if exact {
+		if rq, err = s.narrow(ctx, n, rq); err != nil {
+			return Result{}, err
+		}
 		res, err = s.exact(ctx, rq, limit, r.Count)
 	} else {
 		kind = "verified"
@@ -120,6 +125,29 @@ func (s *Searcher) Search(ctx context.Context, r Request) (Result, error) {
 		s.Metrics.QueryLatency.WithLabelValues(kind).Observe(res.Took.Seconds())
 	}
 	return res, nil
+}
+
+// narrowBlocks is the most candidate blocks an exact query is restricted
+// to: past it, scanning the columns is as cheap as testing block ids.
+const narrowBlocks = 512
+
+// narrow restricts an exact query to the blocks whose filters may hold its
+// plain values (a rare source.ip, host or user), so that the SQL reads only
+// their row groups. It never changes the answer: a block is left out only
+// when its filter shows it holds no match.
+func (s *Searcher) narrow(ctx context.Context, n query.Node, rq store.RowQuery) (store.RowQuery, error) {
+	if len(query.IndexTerms(n, true)) == 0 {
+		return rq, nil
+	}
+	cands, err := s.candidateBlocks(ctx, n, rq, true)
+	if err != nil || len(cands) > narrowBlocks {
+		return rq, err
+	}
+	rq.Blocks = make([]int64, 0, len(cands))
+	for _, b := range cands {
+		rq.Blocks = append(rq.Blocks, b.Blk)
+	}
+	return rq, nil
 }
 
 // exact answers a query that the SQL decides alone.
@@ -160,7 +188,7 @@ func (s *Searcher) exact(ctx context.Context, rq store.RowQuery, limit int, coun
 // enough to count them all (CountBlocks).
 func (s *Searcher) verified(ctx context.Context, n query.Node, rq store.RowQuery, limit int, count bool) (Result, error) {
 	res := Result{Total: -1}
-	cands, err := s.candidateBlocks(ctx, n, rq)
+	cands, err := s.candidateBlocks(ctx, n, rq, false)
 	if err != nil {
 		return res, err
 	}
@@ -228,12 +256,28 @@ func (s *Searcher) scanBlock(ctx context.Context, n query.Node, check recordChec
 	if err != nil {
 		return nil, err
 	}
+	// Re-deriving dominates; rows are split over the cores in contiguous
+	// chunks, so the hits stay in order.
+	workers := min(runtime.GOMAXPROCS(0), (len(rows)+255)/256)
+	parts := make([][]hit, max(workers, 1))
+	var wg sync.WaitGroup
+	for w := range parts {
+		lo, hi := w*len(rows)/len(parts), (w+1)*len(rows)/len(parts)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, p := range rows[lo:hi] {
+				evs := pipeline.Derive(s.Datasets, b, int(p.Off))
+				if int(p.Sub) < len(evs) && query.Match(n, evs[p.Sub]) {
+					parts[w] = append(parts[w], hit{pos: p, ev: evs[p.Sub]})
+				}
+			}
+		}()
+	}
+	wg.Wait()
 	var out []hit
-	for _, p := range rows {
-		evs := pipeline.Derive(s.Datasets, b, int(p.Off))
-		if int(p.Sub) < len(evs) && query.Match(n, evs[p.Sub]) {
-			out = append(out, hit{pos: p, ev: evs[p.Sub]})
-		}
+	for _, part := range parts {
+		out = append(out, part...)
 	}
 	return out, nil
 }

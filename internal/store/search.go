@@ -92,9 +92,15 @@ func (q RowQuery) filter() (string, []any) {
 			parts = append(parts, "list_contains(?, off)")
 			args = append(args, q.Offsets)
 		}
+	case len(q.Blocks) == 0 && q.Blocks != nil:
+		parts = append(parts, "FALSE")
 	case q.Blocks != nil:
-		parts = append(parts, "list_contains(?, blk)")
-		args = append(args, q.Blocks)
+		// An IN list of constants lets DuckDB skip row groups whose block
+		// ids cannot be in it; list_contains would scan them all.
+		parts = append(parts, "blk IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(q.Blocks)), ", ")+")")
+		for _, b := range q.Blocks {
+			args = append(args, b)
+		}
 	}
 	if q.After != nil {
 		op := "<"
