@@ -292,7 +292,7 @@ type Disk struct {
 	RawBytes     int64   `json:"raw_bytes"`
 	ArchiveBytes int64   `json:"archive_bytes"`
 	StoreBytes   int64   `json:"store_bytes"` // the DuckDB files
-	Ratio        float64 `json:"ratio"` // (archive + store) / raw
+	Ratio        float64 `json:"ratio"`       // (archive + store) / raw
 	ArchiveRatio float64 `json:"archive_ratio"`
 	StoreRatio   float64 `json:"store_ratio"`
 }

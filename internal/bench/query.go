@@ -80,7 +80,7 @@ func querySet(m *Manifest) []QuerySpec {
 		{"IP on a promoted column", classField, "source.ip:" + n.IP, "", true},
 		{"user in related.user (promoted list)", classField, "related.user:" + n.User, "", true},
 		{"user.name (promoted column)", classField, "user.name:" + n.User, "", true},
-		{"vendor field in the doc JSON", classField, `cef.extensions.deviceCustomString1:"` + vendorFieldValue + `"`, "", true},
+		{"vendor field, not promoted", classField, `cef.extensions.deviceCustomString1:"` + vendorFieldValue + `"`, "", true},
 		{"CIDR on a promoted column", classField, "source.ip:198.51.100.0/24", "", true},
 		{"rare keyword", classKeyword, n.Token, "", true},
 		{"rare keyword, no count", classKeyword, n.Token, "", false},
