@@ -150,6 +150,7 @@ func (a *App) ApplyRetention(ctx context.Context) error {
 		return err
 	}
 	var errs []error
+	deleted := false
 	for ds := range counts {
 		keep := a.Config.RetentionFor(ds)
 		if keep <= 0 {
@@ -161,8 +162,14 @@ func (a *App) ApplyRetention(ctx context.Context) error {
 			continue
 		}
 		if n > 0 {
+			deleted = true
 			a.Metrics.RetentionDeleted.WithLabelValues(ds).Add(float64(n))
 			a.Logger.Info("retention", "dataset", ds, "deleted", n, "older_than", keep)
+		}
+	}
+	if deleted {
+		if err := a.Searcher.Prune(ctx); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if keep := time.Duration(a.Config.Archive.Retention); keep > 0 {

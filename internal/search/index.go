@@ -5,6 +5,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mamori-sec/mamori/internal/dataset"
 	"github.com/mamori-sec/mamori/internal/event"
@@ -198,4 +199,25 @@ func lowerASCII(c byte) byte {
 		return c + 'a' - 'A'
 	}
 	return c
+}
+
+// Prune drops the cached filters of blocks that no longer exist (after
+// retention deleted them), so the cache stays the size of the store.
+func (s *Searcher) Prune(ctx context.Context) error {
+	infos, err := s.Store.BlocksIn(ctx, time.Time{}, time.Time{}, true)
+	if err != nil {
+		return err
+	}
+	live := make(map[int64]bool, len(infos))
+	for _, b := range infos {
+		live[b.Blk] = true
+	}
+	s.bloom.mu.Lock()
+	defer s.bloom.mu.Unlock()
+	for blk := range s.bloom.m {
+		if !live[blk] {
+			delete(s.bloom.m, blk)
+		}
+	}
+	return nil
 }

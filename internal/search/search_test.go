@@ -182,3 +182,27 @@ func TestContainsFoldASCII(t *testing.T) {
 		}
 	}
 }
+
+func TestPruneDropsFiltersOfDeletedBlocks(t *testing.T) {
+	var lines []string
+	for i := 0; i < 12; i++ {
+		lines = append(lines, fmt.Sprintf("<38>Nov 20 00:%02d:00 web-01 sshd[1]: line %d", i, i))
+	}
+	s := fixture(t, lines)
+	ctx := context.Background()
+	if _, err := s.Search(ctx, Request{Query: "line"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.bloom.m) != 5 {
+		t.Fatalf("%d filters cached, want 5 (batches of 7 and 5 records, 3 a block)", len(s.bloom.m))
+	}
+	if _, err := s.Store.DeleteBefore(ctx, "syslog", t0.Add(7*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Prune(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.bloom.m) != 2 {
+		t.Fatalf("%d filters cached after retention, want 2", len(s.bloom.m))
+	}
+}
