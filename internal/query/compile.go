@@ -1,9 +1,7 @@
 package query
 
 import (
-	"encoding/binary"
 	"fmt"
-	"net/netip"
 	"strings"
 )
 
@@ -187,40 +185,6 @@ func (s *sqlBuilder) termPlan(t target, p termPlan) {
 			s.w(" OR TRY_CAST(" + x + " AS DOUBLE) = ")
 			s.arg(p.num)
 		}, nil, "")
-	case tmLead, tmCIDR:
-		if t.v4 != "" && p.cidr.Addr().Is4() {
-			s.v4Range(t, p)
-			return
-		}
-		s.textCIDR(t, p)
-	}
-}
-
-// v4Range tests an IPv4 CIDR on an IP column through its integer twin: a
-// range scan. Rows whose twin is NULL (the column holds no plain IPv4
-// address) take the text test, so the answer is the same.
-func (s *sqlBuilder) v4Range(t target, p termPlan) {
-	lo, hi := v4Bounds(p.cidr)
-	s.w("(CASE WHEN " + t.v4 + " IS NOT NULL THEN " + t.v4 + " BETWEEN ")
-	s.arg(lo)
-	s.w(" AND ")
-	s.arg(hi)
-	s.w(" ELSE ")
-	s.textCIDR(t, p)
-	s.w(" END)")
-}
-
-// v4Bounds returns the first and last address of an IPv4 prefix as numbers.
-func v4Bounds(p netip.Prefix) (lo, hi uint32) {
-	b := p.Masked().Addr().As4()
-	lo = binary.BigEndian.Uint32(b[:])
-	hi = lo | uint32(uint64(1)<<(32-p.Bits())-1)
-	return lo, hi
-}
-
-// textCIDR tests a CIDR on the column's text.
-func (s *sqlBuilder) textCIDR(t target, p termPlan) {
-	switch p.mode {
 	case tmLead:
 		s.anyValue(t, func(s *sqlBuilder, x string) {
 			s.w("starts_with(" + x + ", ")

@@ -37,9 +37,6 @@ type target struct {
 	// promoted is false for message, event.original and doc fields:
 	// CompileFilter cannot see them.
 	promoted bool
-	// v4 names the integer twin of an IP column (store.IPv4Twins), "" when
-	// there is none.
-	v4 string
 }
 
 func (t target) list() bool { return t.kind == kindTextList || t.kind == kindIPList }
@@ -56,11 +53,6 @@ func resolve(field string) target {
 		switch c.Type {
 		case store.IP:
 			t.kind, t.ip = kindIP, true
-			for _, tw := range store.IPv4Twins {
-				if tw.Field == field {
-					t.v4 = tw.Name
-				}
-			}
 		case store.Int:
 			t.kind = kindInt
 		case store.Time:

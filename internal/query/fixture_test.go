@@ -219,15 +219,6 @@ func insertEvents(t testing.TB, db *sql.DB, events []*event.Event, full bool) {
 		cols = append(cols, column{c.Name, func(e *event.Event) any { return columnValue(e, c) }})
 		named[c.Name] = true
 	}
-	for _, c := range store.IPv4Twins {
-		cols = append(cols, column{c.Name, func(e *event.Event) any {
-			if v, ok := store.IPv4Value(storedIP(e.String(c.Field))); ok {
-				return v
-			}
-			return nil
-		}})
-		named[c.Name] = true
-	}
 	text := func(field string) func(e *event.Event) any {
 		return func(e *event.Event) any { return nullable(e.String(field)) }
 	}

@@ -157,7 +157,7 @@ func (s *Store) buildRows(blocks []Block) (events [][]driver.Value, blockRows []
 		n := 0
 		for off, evs := range b.Events {
 			for sub, e := range evs {
-				r := make([]driver.Value, len(Columns)+3+len(IPv4Twins))
+				r := make([]driver.Value, len(Columns)+3)
 				for i, c := range Columns {
 					r[i] = columnValue(e, c)
 				}
@@ -177,11 +177,6 @@ func (s *Store) buildRows(blocks []Block) (events [][]driver.Value, blockRows []
 				r[len(Columns)] = int64(bi)
 				r[len(Columns)+1] = int32(off)
 				r[len(Columns)+2] = int32(sub)
-				for i, c := range IPv4Twins {
-					if v, ok := IPv4Value(e.String(c.Field)); ok {
-						r[len(Columns)+3+i] = v
-					}
-				}
 				events = append(events, r)
 				n++
 			}

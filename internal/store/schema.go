@@ -1,10 +1,5 @@
 package store
 
-import (
-	"encoding/binary"
-	"net/netip"
-)
-
 // Column describes one promoted column of the events table: an ECS field
 // copied out of the document so that filters on it are column scans.
 type Column struct {
@@ -24,27 +19,7 @@ const (
 	Time                       // TIMESTAMP (UTC)
 	TextList                   // VARCHAR[]
 	IPList                     // VARCHAR[] of canonical IP addresses
-	IPv4Num                    // UINTEGER: an IPv4 address as a number
 )
-
-// IPv4Twins are integer copies of the IPv4 addresses of IP columns: a CIDR
-// on them is a range, which DuckDB scans as integers instead of testing a
-// text prefix on every row. They are NULL where the address is not IPv4.
-var IPv4Twins = []Column{
-	{"source.ip", "source_ip4", IPv4Num},
-	{"destination.ip", "destination_ip4", IPv4Num},
-}
-
-// IPv4Value returns the address as a number when s is an IPv4 address in
-// dotted-decimal form (the canonical form of a promoted IP column).
-func IPv4Value(s string) (uint32, bool) {
-	a, err := netip.ParseAddr(s)
-	if err != nil || !a.Is4() {
-		return 0, false
-	}
-	b := a.As4()
-	return binary.BigEndian.Uint32(b[:]), true
-}
 
 // Columns lists the promoted columns in table order: ECS fields copied out
 // of each event so that filters on them are column scans. The document
@@ -95,9 +70,7 @@ const EventsDDL = `CREATE TABLE IF NOT EXISTS events (
 	related_hash VARCHAR[],
 	blk BIGINT NOT NULL,
 	off INTEGER NOT NULL,
-	sub INTEGER NOT NULL,
-	source_ip4 UINTEGER,
-	destination_ip4 UINTEGER
+	sub INTEGER NOT NULL
 )`
 
 // BlocksDDL creates the blocks table: one row per group of consecutive
