@@ -150,15 +150,6 @@ func (e *Event) Range(fn func(field string, v any)) {
 	}
 }
 
-// Clone returns a shallow copy (slices are shared; treat them as immutable).
-func (e *Event) Clone() *Event {
-	c := New(len(e.m))
-	for k, v := range e.m {
-		c.m[k] = v
-	}
-	return c
-}
-
 // Append adds values to a list field, skipping values already present.
 func (e *Event) Append(field string, values ...string) {
 	cur := e.Strings(field)

@@ -34,7 +34,8 @@ type Metrics struct {
 	QueueBytes prometheus.Gauge
 	// ProcessingLag is the age of the oldest unprocessed object in seconds.
 	ProcessingLag prometheus.Gauge
-	// EndToEndLatency observes receive-to-stored time per committed batch.
+	// EndToEndLatency observes, per committed batch, the time from receiving
+	// its oldest record to committing it.
 	EndToEndLatency prometheus.Histogram
 	// QueryLatency observes search latency.
 	QueryLatency *prometheus.HistogramVec
@@ -82,7 +83,7 @@ func New() *Metrics {
 			Name: "mamori_processing_lag_seconds", Help: "Age of the oldest archive object not yet processed.",
 		}),
 		EndToEndLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "mamori_ingest_latency_seconds", Help: "Time from archiving an object to committing its events.",
+			Name: "mamori_ingest_latency_seconds", Help: "Time from receiving a batch's oldest record to committing its events.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 14),
 		}),
 		QueryLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{

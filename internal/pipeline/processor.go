@@ -71,7 +71,7 @@ func (p *Processor) Process(ctx context.Context, key string) (Stats, error) {
 	if obj.Finished {
 		return st, nil
 	}
-	ds := p.lookup(obj.Dataset)
+	ds := Resolve(p.Datasets, obj.Dataset)
 	rr, err := p.Source.OpenRecords(ctx, key)
 	if err != nil {
 		return st, fmt.Errorf("process %s: %w", key, err)
@@ -195,8 +195,6 @@ func (p *Processor) count(batch []*event.Event, failures int64, dsName string, o
 		p.Metrics.EndToEndLatency.Observe(p.now().Sub(oldest).Seconds())
 	}
 }
-
-func (p *Processor) lookup(name string) dataset.Dataset { return Resolve(p.Datasets, name) }
 
 func (p *Processor) now() time.Time {
 	if p.Now != nil {

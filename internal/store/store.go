@@ -167,9 +167,6 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
-// DB exposes the database for read-only queries by other packages' tests.
-func (s *Store) DB() *sql.DB { return s.db }
-
 // Close checkpoints and closes the database.
 func (s *Store) Close() error {
 	s.writeMu.Lock()
