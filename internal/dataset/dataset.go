@@ -49,6 +49,29 @@ type Dataset struct {
 	Name string
 	// Description is one line for `mamori help` and the docs.
 	Description string
-	// Parser parses this dataset's records.
+	// Parser parses this dataset's records, each exactly as it arrived
+	// (with its syslog header, when it came over syslog).
 	Parser Parser
+	// Claim reports whether a record belongs to this dataset, for records
+	// that arrive without one being named (a syslog listener, `mamori
+	// parse` without --dataset). It is asked for every such record, in
+	// registration order, so it must be cheap: a prefix, a program name, a
+	// shape. nil claims nothing: the dataset is used only when named.
+	Claim func(Line) bool
+	// Keys are the archive key patterns of objects this dataset owns, such
+	// as CloudTrail's "AWSLogs/*/CloudTrail/*/*/*/*/*.json.gz" (see
+	// MatchKey), for prefixes configured without a dataset.
+	Keys []string
+}
+
+// Line is what Claim looks at: a record and, when it is a syslog message,
+// the header's program name and the text after the header.
+type Line struct {
+	// Data is the record as it arrived.
+	Data []byte
+	// App is the syslog APP-NAME or TAG ("sshd"), "" when the record has
+	// no syslog header or the header none.
+	App string
+	// Body is the syslog message's text, or Data when there is no header.
+	Body []byte
 }

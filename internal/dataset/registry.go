@@ -4,11 +4,17 @@ import (
 	"bytes"
 	"fmt"
 	"sort"
+	"time"
+
+	parsesyslog "github.com/mamori-sec/mamori/internal/parse/syslog"
 )
 
 // Registry is the explicit list of datasets mamori knows, by name.
 type Registry struct {
 	byName map[string]Dataset
+	// ordered holds the datasets in registration order: the order Claim
+	// and ForKey ask them in.
+	ordered []Dataset
 }
 
 // NewRegistry returns a registry of ds. The list is written by hand (see
@@ -24,6 +30,7 @@ func NewRegistry(ds ...Dataset) *Registry {
 			panic(fmt.Sprintf("dataset registry: dataset %q registered twice", d.Name))
 		}
 		r.byName[d.Name] = d
+		r.ordered = append(r.ordered, d)
 	}
 	return r
 }
@@ -44,9 +51,53 @@ func (r *Registry) Names() []string {
 	return names
 }
 
-// Detect returns the registered dataset that Detect names for data.
+// Detect returns the dataset a record belongs to: the first that claims
+// it (see Dataset.Claim), or else the generic dataset that Detect names.
 func (r *Registry) Detect(data []byte) (Dataset, bool) {
+	if d, ok := r.Claim(LineOf(data)); ok {
+		return d, true
+	}
 	return r.Lookup(Detect(data))
+}
+
+// Claim returns the first dataset, in registration order, that claims l.
+func (r *Registry) Claim(l Line) (Dataset, bool) {
+	for _, d := range r.ordered {
+		if d.Claim != nil && d.Claim(l) {
+			return d, true
+		}
+	}
+	return Dataset{}, false
+}
+
+// ForKey returns the first dataset, in registration order, with a key
+// pattern matching an archive key.
+func (r *Registry) ForKey(key string) (Dataset, bool) {
+	for _, d := range r.ordered {
+		for _, p := range d.Keys {
+			if MatchKey(p, key) {
+				return d, true
+			}
+		}
+	}
+	return Dataset{}, false
+}
+
+// LineOf splits a record for Claim: when it starts like a syslog message,
+// its header's program name and body; otherwise the record itself.
+func LineOf(data []byte) Line {
+	l := Line{Data: data, Body: data}
+	trimmed := bytes.TrimLeft(data, " \t\r\n\ufeff")
+	if len(trimmed) == 0 || !looksLikeSyslog(trimmed) {
+		return l
+	}
+	// The year of a BSD timestamp does not matter here.
+	m := parsesyslog.Parse(data, time.Time{}, time.UTC)
+	if m.HeaderFound() {
+		l.App = m.AppName
+		l.Body = []byte(m.Body)
+	}
+	return l
 }
 
 // Names of the generic datasets that Detect returns.

@@ -89,3 +89,54 @@ func BenchmarkDetect(b *testing.B) {
 		_ = Detect(line)
 	}
 }
+
+func TestMatchKey(t *testing.T) {
+	tests := []struct {
+		pattern, key string
+		want         bool
+	}{
+		{"AWSLogs/*/CloudTrail/*/*/*/*/*.json.gz", "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/20/x.json.gz", true},
+		{"AWSLogs/*/CloudTrail/*/*/*/*/*.json.gz", "AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/11/20/x.json.gz", false},
+		{"**/AWSLogs/*/CloudTrail/**", "org/o-1/AWSLogs/1/CloudTrail/eu-west-1/2026/01/01/a.json.gz", true},
+		{"**/AWSLogs/*/CloudTrail/**", "AWSLogs/1/CloudTrail/a.json.gz", true},
+		{"**/AWSLogs/*/CloudTrail/**", "AWSLogs/1/vpcflowlogs/a.log.gz", false},
+		{"ds_agent/*", "ds_agent/a/b", false},
+		{"[", "[", false},
+	}
+	for _, tt := range tests {
+		if got := MatchKey(tt.pattern, tt.key); got != tt.want {
+			t.Errorf("MatchKey(%q, %q) = %v, want %v", tt.pattern, tt.key, got, tt.want)
+		}
+	}
+}
+
+func TestClaimAndForKey(t *testing.T) {
+	var seen Line
+	sshd := Dataset{Name: "linux.syslog", Parser: nopParser(), Claim: func(l Line) bool {
+		seen = l
+		return l.App == "sshd"
+	}}
+	trail := Dataset{Name: "aws.cloudtrail", Parser: nopParser(), Keys: []string{"**/CloudTrail/**"}}
+	r := NewRegistry(Dataset{Name: "syslog", Parser: nopParser()}, sshd, trail)
+
+	d, ok := r.Detect([]byte("<38>Oct 11 22:14:15 host1 sshd[42]: Accepted password for bob"))
+	if !ok || d.Name != "linux.syslog" {
+		t.Fatalf("Detect(sshd line) = %q, %v", d.Name, ok)
+	}
+	if seen.App != "sshd" || string(seen.Body) != "Accepted password for bob" {
+		t.Errorf("Claim saw App %q Body %q", seen.App, seen.Body)
+	}
+	if d, _ := r.Detect([]byte("<38>Oct 11 22:14:15 host1 cron[1]: ran")); d.Name != "syslog" {
+		t.Errorf("unclaimed syslog line went to %q", d.Name)
+	}
+	r.Detect([]byte("plain text"))
+	if seen.App != "" || string(seen.Body) != "plain text" {
+		t.Errorf("headerless line: Claim saw App %q Body %q", seen.App, seen.Body)
+	}
+	if d, ok := r.ForKey("AWSLogs/1/CloudTrail/us-east-1/2026/11/20/a.json.gz"); !ok || d.Name != "aws.cloudtrail" {
+		t.Errorf("ForKey = %q, %v", d.Name, ok)
+	}
+	if _, ok := r.ForKey("other/a.log"); ok {
+		t.Error("ForKey matched an unclaimed key")
+	}
+}

@@ -37,9 +37,10 @@ func Builtin(opts Options) *dataset.Registry {
 		return dataset.Dataset{}, false
 	}
 	inner := func(data []byte) (dataset.Dataset, bool) { return reg.Detect(data) }
+	claim := func(l dataset.Line) (dataset.Dataset, bool) { return reg.Claim(l) }
 
 	reg = dataset.NewRegistry(
-		syslog.New(syslog.Options{Location: opts.Location, Now: opts.Now, Body: body}),
+		syslog.New(syslog.Options{Location: opts.Location, Now: opts.Now, Body: body, Claim: claim}),
 		cef.New(cef.Options{Location: opts.Location}),
 		leef.New(leef.Options{Location: opts.Location}),
 		kv.New(kv.Options{Location: opts.Location}),

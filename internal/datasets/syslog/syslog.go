@@ -29,11 +29,15 @@ type Options struct {
 	// detector here (see internal/datasets); nil keeps every message as
 	// syslog.
 	Body func(body []byte) (dataset.Dataset, bool)
+	// Claim picks a specific dataset that owns the whole message (a
+	// firewall, sshd), or reports false. The registry passes its Claim
+	// here; nil keeps every message as syslog.
+	Claim func(dataset.Line) (dataset.Dataset, bool)
 }
 
 // New returns the syslog dataset.
 func New(opts Options) dataset.Dataset {
-	p := &parser{loc: opts.Location, now: opts.Now, body: opts.Body}
+	p := &parser{loc: opts.Location, now: opts.Now, body: opts.Body, claim: opts.Claim}
 	if p.loc == nil {
 		p.loc = time.UTC
 	}
@@ -48,9 +52,10 @@ func New(opts Options) dataset.Dataset {
 }
 
 type parser struct {
-	loc  *time.Location
-	now  func() time.Time
-	body func([]byte) (dataset.Dataset, bool)
+	loc   *time.Location
+	now   func() time.Time
+	body  func([]byte) (dataset.Dataset, bool)
+	claim func(dataset.Line) (dataset.Dataset, bool)
 }
 
 // Parse never fails: a line without a syslog header becomes a message.
@@ -64,12 +69,30 @@ func (p *parser) Parse(rec dataset.Record) ([]*event.Event, error) {
 	if !m.HeaderFound() && !m.HasPriority && m.Body == "" {
 		return nil, nil
 	}
+	claimErr := ""
+	if p.claim != nil {
+		if ds, ok := p.claim(dataset.Line{Data: rec.Data, App: m.AppName, Body: []byte(m.Body)}); ok {
+			evs, err := ds.Parser.Parse(rec)
+			if err == nil {
+				for _, ev := range evs {
+					ev.SetIfAbsent(event.FieldDataset, ds.Name)
+				}
+				return evs, nil
+			}
+			// The message stays syslog, so its header and text are kept
+			// and searchable, and says why the specific dataset failed.
+			claimErr = err.Error()
+		}
+	}
 	if evs := p.parseBody(&m, rec); evs != nil {
 		return evs, nil
 	}
 	ev := event.New(24)
-	p.setHeader(ev, &m, false)
+	SetHeader(ev, &m, p.loc, false)
 	ev.Set(event.FieldMessage, m.Body)
+	if claimErr != "" {
+		ev.Set(event.FieldError, claimErr)
+	}
 	return []*event.Event{ev}, nil
 }
 
@@ -91,15 +114,19 @@ func (p *parser) parseBody(m *parsesyslog.Message, rec dataset.Record) []*event.
 	}
 	for _, ev := range evs {
 		ev.SetIfAbsent(event.FieldDataset, ds.Name)
-		p.setHeader(ev, m, true)
+		SetHeader(ev, m, p.loc, true)
 	}
 	return evs
 }
 
-// setHeader sets the fields the syslog header carries. On an event made
-// by another dataset (wrapped), the header only fills what that dataset
-// left empty, and the tag is not taken for the event's process.
-func (p *parser) setHeader(ev *event.Event, m *parsesyslog.Message, wrapped bool) {
+// SetHeader sets the fields a syslog header carries: @timestamp,
+// log.syslog.*, host.name and, unless wrapped, process.name and
+// process.pid. loc is the zone assumed for a timestamp without one. On an
+// event made by a specific dataset from the message's body (wrapped), the
+// header only fills what that dataset left empty, and the tag is not
+// taken for the event's process (a firewall's tag is no process): such
+// datasets set process.* themselves where the tag is one.
+func SetHeader(ev *event.Event, m *parsesyslog.Message, loc *time.Location, wrapped bool) {
 	set := ev.Set
 	if wrapped {
 		set = ev.SetIfAbsent
@@ -107,7 +134,7 @@ func (p *parser) setHeader(ev *event.Event, m *parsesyslog.Message, wrapped bool
 	if m.HasTimestamp && !(wrapped && ev.Has(event.FieldTimestamp)) {
 		ev.Set(event.FieldTimestamp, m.Timestamp)
 		if m.ZoneAssumed {
-			ev.Set("event.timezone", p.loc.String())
+			ev.Set("event.timezone", loc.String())
 		}
 	}
 	if m.HasPriority {

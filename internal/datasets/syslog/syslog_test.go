@@ -3,6 +3,7 @@ package syslog_test
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -247,5 +248,47 @@ func BenchmarkParseCEFInSyslog(b *testing.B) {
 		if _, err := p.Parse(rec); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A dataset that claims a message gets the whole record, header included;
+// when it fails, the message stays syslog and says why.
+func TestClaimedMessages(t *testing.T) {
+	var got []byte
+	claim := func(l dataset.Line) (dataset.Dataset, bool) {
+		if l.App != "sshd" {
+			return dataset.Dataset{}, false
+		}
+		return dataset.Dataset{Name: "linux.syslog", Parser: dataset.ParserFunc(func(rec dataset.Record) ([]*event.Event, error) {
+			got = rec.Data
+			if strings.Contains(string(rec.Data), "garbled") {
+				return nil, errors.New("linux.syslog: garbled")
+			}
+			ev := event.New(2)
+			ev.Set("event.action", "ssh_login")
+			return []*event.Event{ev}, nil
+		})}, true
+	}
+	p := syslog.New(syslog.Options{Claim: claim}).Parser
+
+	line := "<38>Oct 11 22:14:15 host1 sshd[42]: Accepted password for bob"
+	evs, err := p.Parse(dataset.Record{Data: []byte(line), Received: received})
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("Parse = %v, %v", evs, err)
+	}
+	if string(got) != line {
+		t.Errorf("claiming dataset got %q, want the whole record", got)
+	}
+	if ds := evs[0].String(event.FieldDataset); ds != "linux.syslog" {
+		t.Errorf("event.dataset = %q", ds)
+	}
+
+	evs, err = p.Parse(dataset.Record{Data: []byte("<38>Oct 11 22:14:15 host1 sshd[42]: garbled"), Received: received})
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("Parse(garbled) = %v, %v", evs, err)
+	}
+	if evs[0].String(event.FieldError) != "linux.syslog: garbled" || evs[0].String("host.name") != "host1" ||
+		evs[0].String(event.FieldMessage) != "garbled" {
+		t.Errorf("fallback event = %v", evs[0])
 	}
 }
