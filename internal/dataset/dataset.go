@@ -17,6 +17,11 @@ type Record struct {
 	Received time.Time
 	// Peer is the sender's address ("192.0.2.1:514"), "" when unknown.
 	Peer string
+	// Header is the first record of the record's archive object, for
+	// datasets whose objects begin with a line naming the columns (see
+	// Dataset.HeaderLine); nil otherwise. The header record itself is
+	// also handed to the parser, which returns no events for it.
+	Header []byte
 }
 
 // Parser turns one record into ECS events.
@@ -62,6 +67,10 @@ type Dataset struct {
 	// as CloudTrail's "AWSLogs/*/CloudTrail/*/*/*/*/*.json.gz" (see
 	// MatchKey), for prefixes configured without a dataset.
 	Keys []string
+	// HeaderLine says that this dataset's objects may begin with a line
+	// naming their columns (VPC flow logs with a custom format), so every
+	// record is given its object's first record as Record.Header.
+	HeaderLine bool
 }
 
 // Line is what Claim looks at: a record and, when it is a syslog message,
