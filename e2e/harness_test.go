@@ -167,7 +167,7 @@ func (s *server) search(q string, params map[string]string) (searchResult, error
 
 // count returns the total number of events matching q.
 func (s *server) count(q string) (int64, error) {
-	r, err := s.search(q, map[string]string{"limit": "1", "count": "true"})
+	r, err := s.search(q, map[string]string{"limit": "1", "count": "exact"})
 	if err != nil {
 		return 0, err
 	}

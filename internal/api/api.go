@@ -189,12 +189,25 @@ type SearchResponse struct {
 	Events []*event.Event `json:"events"`
 	Next   string         `json:"next,omitempty"`
 	Total  *int64         `json:"total,omitempty"`
-	TookMS float64        `json:"took_ms"`
+	// TotalRelation is "eq" when Total is exact and "gte" when the count
+	// stopped at the limit (as Elasticsearch's hits.total.relation).
+	TotalRelation string  `json:"total_relation,omitempty"`
+	TookMS        float64 `json:"took_ms"`
 }
 
 func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()
-	req := search.Request{Query: v.Get("q"), Cursor: v.Get("cursor"), Count: v.Get("count") != "false"}
+	req := search.Request{Query: v.Get("q"), Cursor: v.Get("cursor")}
+	switch v.Get("count") {
+	case "", "true":
+		req.Count = true
+	case "exact":
+		req.Count, req.ExactCount = true, true
+	case "false":
+	default:
+		writeError(w, http.StatusBadRequest, `count: want "true", "exact" or "false"`)
+		return
+	}
 	var err error
 	if req.From, req.To, err = search.ParseRange(v.Get("from"), v.Get("to"), v.Get("since"), s.now()); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
@@ -236,6 +249,10 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 	}
 	if res.Total >= 0 {
 		out.Total = &res.Total
+		out.TotalRelation = "eq"
+		if res.TotalAtLeast {
+			out.TotalRelation = "gte"
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -142,3 +142,18 @@ func TestIntakeRefusals(t *testing.T) {
 		}
 	}
 }
+
+func TestSearchRejectsABadCountMode(t *testing.T) {
+	srv := newServer(&sink{}, 1<<20)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/api/v1/search?q=a&count=maybe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&m)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(fmt.Sprint(m["error"]), "count") {
+		t.Fatalf("count=maybe: %d %v", resp.StatusCode, m)
+	}
+}

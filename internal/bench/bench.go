@@ -220,7 +220,7 @@ func load(ctx context.Context, cfg Config, dir, dataDir, logPath string, m *Mani
 		return err
 	}
 	rep.FailedEvents = int64(failed)
-	all, _, err := s.search(ctx, QuerySpec{Count: true})
+	all, _, err := s.search(ctx, QuerySpec{Count: true, Exact: true})
 	if err != nil {
 		return fmt.Errorf("count stored events: %w", err)
 	}

@@ -127,7 +127,7 @@ func (r *Report) WriteText(w io.Writer) error {
 			if q.From != "" {
 				rng = "last hour"
 			}
-			fmt.Fprintf(t, "%s\t%s\t%s\t%v\t%s\t%.1f\t%.1f\t%.1f\t%.1f\t%s\t\n", q.Name, orEmpty(q.Query), rng, q.Count, thousands(q.Hits),
+			fmt.Fprintf(t, "%s\t%s\t%s\t%v\t%s\t%.1f\t%.1f\t%.1f\t%.1f\t%s\t\n", q.Name, orEmpty(q.Query), rng, countMode(q.QuerySpec), hitsText(q),
 				q.Wall.Min, q.Wall.Median, q.Wall.Max, q.Took.Median, goalText(q.GoalMs, q.Met))
 		}
 		p.flush(t)
@@ -184,6 +184,9 @@ func (p *printer) flush(t *tabwriter.Writer) {
 }
 
 func goalText(goal float64, met bool) string {
+	if goal == 0 {
+		return "no goal: for reference"
+	}
 	if met {
 		return fmt.Sprintf("<= %g ms: met", goal)
 	}
@@ -251,4 +254,19 @@ func gib(n int64) string { return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30)) }
 func round(x float64, digits int) float64 {
 	p := math.Pow(10, float64(digits))
 	return math.Round(x*p) / p
+}
+
+func countMode(q QuerySpec) string {
+	if q.Exact {
+		return "exact"
+	}
+	return fmt.Sprint(q.Count)
+}
+
+// hitsText is the hit count, "≥ N" when the count stopped at the limit.
+func hitsText(q QueryResult) string {
+	if q.HitsAtLeast {
+		return ">= " + thousands(q.Hits)
+	}
+	return thousands(q.Hits)
 }

@@ -71,6 +71,14 @@ type Dataset struct {
 	// naming their columns (VPC flow logs with a custom format), so every
 	// record is given its object's first record as Record.Header.
 	HeaderLine bool
+	// Verbatim lists field prefixes ("cef.extensions.") under which this
+	// dataset copies text values from the record as they are written
+	// there: a search then rules out records whose raw text lacks such a
+	// value before parsing them. The promise covers every dataset that
+	// writes under the prefix (the datasets package tests it on every
+	// golden case); a value converted to a number or an address is
+	// exempt, as searches for those compare by meaning.
+	Verbatim []string
 }
 
 // Line is what Claim looks at: a record and, when it is a syslog message,

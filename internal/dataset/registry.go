@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	parsesyslog "github.com/mamori-sec/mamori/internal/parse/syslog"
@@ -81,6 +82,19 @@ func (r *Registry) ForKey(key string) (Dataset, bool) {
 		}
 	}
 	return Dataset{}, false
+}
+
+// Verbatim reports whether a field's text values are copied verbatim
+// from raw records by every dataset (see Dataset.Verbatim).
+func (r *Registry) Verbatim(field string) bool {
+	for _, d := range r.ordered {
+		for _, p := range d.Verbatim {
+			if strings.HasPrefix(field, p) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // LineOf splits a record for Claim: when it starts like a syslog message,

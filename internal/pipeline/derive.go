@@ -35,3 +35,25 @@ func Derive(reg *dataset.Registry, b *store.BlockData, off int) []*event.Event {
 	evs, _ := Normalize(Resolve(reg, b.Dataset), b.Records[off], b.Object, b.FirstRecord+int64(off), b.Ingested)
 	return evs
 }
+
+// ParseOnly re-parses one record of a stored block without completing its
+// events (no event.id, related.* and the rest Normalize adds): cheaper, and
+// enough to match a query that names none of CompletedFields, related.* or
+// a keyword. A record that fails to parse gives no events. Complete
+// finishes an event of it.
+func ParseOnly(reg *dataset.Registry, b *store.BlockData, off int) []*event.Event {
+	if off < 0 || off >= len(b.Records) {
+		return nil
+	}
+	evs, err := safeParse(Resolve(reg, b.Dataset).Parser, b.Records[off])
+	if err != nil {
+		return nil
+	}
+	return evs
+}
+
+// Complete finishes event sub of record off of a block, as parsed by
+// ParseOnly, into the event Derive gives.
+func Complete(b *store.BlockData, off, sub int, e *event.Event) {
+	complete(e, b.Dataset, b.Records[off], b.Object, b.FirstRecord+int64(off), sub, b.Ingested)
+}

@@ -28,16 +28,27 @@ func Normalize(ds dataset.Dataset, rec dataset.Record, key string, index int64, 
 		failed = true
 	}
 	for sub, e := range parsed {
-		e.Set(event.FieldID, event.ID(key, index, sub))
-		e.SetIfAbsent(event.FieldDataset, ds.Name)
-		e.SetIfAbsent(event.FieldOriginal, string(rec.Data))
-		e.Set(event.FieldIngested, now)
-		if e.Time().IsZero() {
-			e.Set(event.FieldTimestamp, receivedOr(rec.Received, now))
-		}
-		e.FillRelated()
+		complete(e, ds.Name, rec, key, index, sub, now)
 	}
 	return parsed, failed
+}
+
+// CompletedFields are the fields Normalize sets after parsing (and
+// related.*): a query naming none of them can be matched on parsed events
+// alone (see ParseOnly).
+var CompletedFields = []string{event.FieldID, event.FieldDataset, event.FieldOriginal, event.FieldIngested,
+	event.FieldTimestamp, event.FieldError, event.FieldKind}
+
+// complete does to one parsed event what Normalize does after parsing.
+func complete(e *event.Event, dataset string, rec dataset.Record, key string, index int64, sub int, now time.Time) {
+	e.Set(event.FieldID, event.ID(key, index, sub))
+	e.SetIfAbsent(event.FieldDataset, dataset)
+	e.SetIfAbsent(event.FieldOriginal, string(rec.Data))
+	e.Set(event.FieldIngested, now)
+	if e.Time().IsZero() {
+		e.Set(event.FieldTimestamp, receivedOr(rec.Received, now))
+	}
+	e.FillRelated()
 }
 
 func receivedOr(t, now time.Time) time.Time {

@@ -101,3 +101,40 @@ func Keywords(n Node) []string {
 	walk(n)
 	return out
 }
+
+// Fields lists the fields the query names, and reports whether it has a
+// keyword (a bare term or wildcard, which searches the event's text).
+func Fields(n Node) (fields []string, keyword bool) {
+	var walk func(Node)
+	field := func(f string) {
+		if f == "" {
+			keyword = true
+		} else {
+			fields = append(fields, f)
+		}
+	}
+	walk = func(n Node) {
+		switch x := n.(type) {
+		case *And:
+			for _, c := range x.Nodes {
+				walk(c)
+			}
+		case *Or:
+			for _, c := range x.Nodes {
+				walk(c)
+			}
+		case *Not:
+			walk(x.Node)
+		case *Term:
+			field(x.Field)
+		case *Wildcard:
+			field(x.Field)
+		case *Exists:
+			field(x.Field)
+		case *Range:
+			field(x.Field)
+		}
+	}
+	walk(n)
+	return fields, keyword
+}

@@ -2,6 +2,7 @@ package query
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -71,5 +72,28 @@ func TestMayMatchAndKeywords(t *testing.T) {
 	}
 	if MayMatchPromoted(n, func(term, _ string) bool { return term != "web-01" }) {
 		t.Error("MayMatchPromoted kept a block without the host")
+	}
+}
+
+func TestFields(t *testing.T) {
+	tests := []struct {
+		q       string
+		fields  []string
+		keyword bool
+	}{
+		{`user.name:bob AND NOT (source.port:[1 TO 9] OR _exists_:error.message)`, []string{"user.name", "source.port", "error.message"}, false},
+		{`host.name:web* alice`, []string{"host.name"}, true},
+		{`pass*`, nil, true},
+		{`*`, nil, false},
+	}
+	for _, tt := range tests {
+		n, err := Parse(tt.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fields, keyword := Fields(n)
+		if !slices.Equal(fields, tt.fields) || keyword != tt.keyword {
+			t.Errorf("Fields(%q) = %v, %v; want %v, %v", tt.q, fields, keyword, tt.fields, tt.keyword)
+		}
 	}
 }

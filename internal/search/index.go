@@ -3,6 +3,7 @@ package search
 import (
 	"bytes"
 	"context"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -130,46 +131,90 @@ func (s *Searcher) filters(ctx context.Context, infos []store.BlockInfo) (map[in
 
 // recordCheck rules records out by their raw text before they are parsed:
 // a keyword that does not occur in the raw record cannot be in its message,
-// event.original or related.* values, which all come from it.
+// event.original or related.* values, which all come from it; nor can a
+// plain text value of a field whose values are copied from the record
+// verbatim (dataset.Registry.Verbatim).
 type recordCheck struct {
 	n     query.Node
 	terms map[string][]byte // lower-cased keyword → its bytes
-	ascii bool              // every keyword is ASCII
+	// values maps a plain text value of a verbatim field to the tokens
+	// (lower-case, each a substring of the value) the record must hold.
+	values   map[string][][]byte
+	verbatim func(field string) bool
+	ascii    bool // every keyword and value is ASCII
 }
 
-func newRecordCheck(n query.Node) recordCheck {
-	c := recordCheck{n: n, terms: map[string][]byte{}, ascii: true}
-	for _, t := range query.Keywords(n) {
-		lt := strings.ToLower(t)
-		c.terms[t] = []byte(lt)
-		for i := 0; i < len(lt); i++ {
-			if lt[i] >= 0x80 {
+func newRecordCheck(n query.Node, verbatim func(field string) bool) recordCheck {
+	c := recordCheck{n: n, terms: map[string][]byte{}, values: map[string][][]byte{}, verbatim: verbatim, ascii: true}
+	noteASCII := func(s string) {
+		for i := 0; i < len(s); i++ {
+			if s[i] >= 0x80 {
 				c.ascii = false
 			}
 		}
 	}
+	for _, t := range query.Keywords(n) {
+		lt := strings.ToLower(t)
+		c.terms[t] = []byte(lt)
+		noteASCII(lt)
+	}
+	if verbatim != nil {
+		query.MayMatch(n, func(term, field string) bool {
+			// An address may be stored in canonical form, spelled
+			// otherwise in the record: it is exempt.
+			if _, err := netip.ParseAddr(term); err == nil {
+				return true
+			}
+			if field != "" && verbatim(field) {
+				var toks [][]byte
+				for _, tok := range tokens.QueryTokens(term) {
+					toks = append(toks, []byte(tok))
+					noteASCII(tok)
+				}
+				c.values[term] = toks
+			}
+			return true
+		})
+	}
 	return c
 }
 
-// may reports whether the record can match. Only keywords are checked, and
-// conservatively: each is searched as a plain substring ignoring case,
-// which a word match implies.
+// may reports whether the record can match. Keywords and values are
+// checked conservatively: each keyword is searched as a plain substring
+// ignoring case, which a word match implies, and each token of a verbatim
+// field's value likewise.
 func (c recordCheck) may(data []byte) bool {
-	if len(c.terms) == 0 {
+	if len(c.terms) == 0 && len(c.values) == 0 {
 		return true
 	}
 	if bytes.IndexByte(data, '\\') >= 0 {
-		// Escapes (JSON's \u00e9, \") can hide from the raw text what
-		// the parsed message holds: leave such records to Match.
+		// Escapes (JSON's \u00e9, \", CEF's \=) can hide from the raw text
+		// what the parsed event holds: leave such records to Match.
 		return true
 	}
+	contains := func(needle []byte) bool { return containsFoldASCII(data, needle) }
 	if !c.ascii {
 		lower := bytes.ToLower(data)
-		return query.MayMatch(c.n, func(term, field string) bool { return field != "" || bytes.Contains(lower, c.terms[term]) })
+		contains = func(needle []byte) bool { return bytes.Contains(lower, needle) }
 	}
-	// A field's value may be derived, not copied from the raw text: only
-	// keywords are checked here.
-	return query.MayMatch(c.n, func(term, field string) bool { return field != "" || containsFoldASCII(data, c.terms[term]) })
+	return query.MayMatch(c.n, func(term, field string) bool {
+		if field == "" {
+			return contains(c.terms[term])
+		}
+		// A field's value may be derived rather than copied from the raw
+		// text (a category, a canonical address): only values of verbatim
+		// fields are checked.
+		toks, ok := c.values[term]
+		if !ok || !c.verbatim(field) {
+			return true
+		}
+		for _, tok := range toks {
+			if !contains(tok) {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 // containsFoldASCII reports whether data contains the lower-case ASCII

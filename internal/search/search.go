@@ -32,6 +32,9 @@ type Request struct {
 	Cursor   string
 	Asc      bool
 	Count    bool
+	// ExactCount counts every match however many there are; otherwise a
+	// count stops past the searcher's CountLimit and says so.
+	ExactCount bool
 }
 
 // Result is a page of events.
@@ -40,9 +43,12 @@ type Result struct {
 	// Next is the cursor for the following page, "" when this is the last.
 	Next string
 	// Total is the number of matching events, or -1 when not counted (not
-	// asked for, or too costly: see CountLimit).
+	// asked for, or too costly: see CountBlocks).
 	Total int64
-	Took  time.Duration
+	// TotalAtLeast says that Total is a lower bound: the count stopped at
+	// the searcher's CountLimit.
+	TotalAtLeast bool
+	Took         time.Duration
 }
 
 // Searcher runs searches on a store.
@@ -54,6 +60,10 @@ type Searcher struct {
 	// re-derived events visits to give an exact total (default 64); past
 	// it the total is left out.
 	CountBlocks int
+	// CountLimit is where a count that is not asked to be exact stops
+	// (default 10,000), as Elasticsearch's track_total_hits does: past it
+	// the total is reported as "at least".
+	CountLimit int64
 
 	blocks *blockCache
 	bloom  blooms
@@ -112,7 +122,7 @@ func (s *Searcher) Search(ctx context.Context, r Request) (Result, error) {
 		if rq, err = s.narrow(ctx, n, rq); err != nil {
 			return Result{}, err
 		}
-		res, err = s.exact(ctx, rq, limit, r.Count)
+		res, err = s.exact(ctx, rq, limit, r.Count, r.ExactCount)
 	} else {
 		kind = "verified"
 		res, err = s.verified(ctx, n, rq, limit, r.Count)
@@ -151,7 +161,7 @@ func (s *Searcher) narrow(ctx context.Context, n query.Node, rq store.RowQuery) 
 }
 
 // exact answers a query that the SQL decides alone.
-func (s *Searcher) exact(ctx context.Context, rq store.RowQuery, limit int, count bool) (Result, error) {
+func (s *Searcher) exact(ctx context.Context, rq store.RowQuery, limit int, count, exact bool) (Result, error) {
 	res := Result{Total: -1}
 	rq.Limit = limit + 1
 	rows, err := s.Store.Rows(ctx, rq)
@@ -172,8 +182,16 @@ func (s *Searcher) exact(ctx context.Context, rq store.RowQuery, limit int, coun
 	if count {
 		if rq.After == nil && res.Next == "" {
 			res.Total = int64(len(res.Events))
-		} else if res.Total, err = s.Store.Count(ctx, rq); err != nil {
-			return res, err
+		} else if exact {
+			if res.Total, err = s.Store.Count(ctx, rq); err != nil {
+				return res, err
+			}
+		} else {
+			var complete bool
+			if res.Total, complete, err = s.Store.CountUpTo(ctx, rq, s.countLimit()); err != nil {
+				return res, err
+			}
+			res.TotalAtLeast = !complete
 		}
 	}
 	return res, nil
@@ -193,7 +211,8 @@ func (s *Searcher) verified(ctx context.Context, n query.Node, rq store.RowQuery
 		return res, err
 	}
 	countAll := count && len(cands) <= s.countBlocks()
-	check := newRecordCheck(n)
+	check := newRecordCheck(n, s.Datasets.Verbatim)
+	light := parsedEnough(n)
 	var page []hit
 	var total int64
 	complete := true
@@ -205,7 +224,7 @@ func (s *Searcher) verified(ctx context.Context, n query.Node, rq store.RowQuery
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		hits, err := s.scanBlock(ctx, n, check, rq, b.Blk)
+		hits, err := s.scanBlock(ctx, n, check, light, rq, b.Blk)
 		if err != nil {
 			return res, err
 		}
@@ -233,7 +252,11 @@ type hit struct {
 }
 
 // scanBlock returns the matches in one block, in the query's order.
-func (s *Searcher) scanBlock(ctx context.Context, n query.Node, check recordCheck, rq store.RowQuery, blk int64) ([]hit, error) {
+//
+// With light, candidates are matched on their events as parsed, and only
+// the hits are completed (event.id, related.* and the rest): the query
+// names none of those fields (see parsedEnough).
+func (s *Searcher) scanBlock(ctx context.Context, n query.Node, check recordCheck, light bool, rq store.RowQuery, blk int64) ([]hit, error) {
 	b, err := s.blocks.get(ctx, blk)
 	if err != nil {
 		return nil, err
@@ -267,8 +290,16 @@ func (s *Searcher) scanBlock(ctx context.Context, n query.Node, check recordChec
 		go func() {
 			defer wg.Done()
 			for _, p := range rows[lo:hi] {
-				evs := pipeline.Derive(s.Datasets, b, int(p.Off))
+				if !light {
+					evs := pipeline.Derive(s.Datasets, b, int(p.Off))
+					if int(p.Sub) < len(evs) && query.Match(n, evs[p.Sub]) {
+						parts[w] = append(parts[w], hit{pos: p, ev: evs[p.Sub]})
+					}
+					continue
+				}
+				evs := pipeline.ParseOnly(s.Datasets, b, int(p.Off))
 				if int(p.Sub) < len(evs) && query.Match(n, evs[p.Sub]) {
+					pipeline.Complete(b, int(p.Off), int(p.Sub), evs[p.Sub])
 					parts[w] = append(parts[w], hit{pos: p, ev: evs[p.Sub]})
 				}
 			}
@@ -321,6 +352,13 @@ func mergePage(page, hits []hit, max int, asc bool) []hit {
 		}
 	}
 	return out
+}
+
+func (s *Searcher) countLimit() int64 {
+	if s.CountLimit > 0 {
+		return s.CountLimit
+	}
+	return 10000
 }
 
 func (s *Searcher) countBlocks() int {
@@ -407,4 +445,26 @@ func ParseTime(s string, now time.Time) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("%q is not a time: want RFC 3339 (2026-11-20T10:00:00Z), a date, or now-15m", s)
+}
+
+// parsedEnough reports whether a query can be matched on events as their
+// parser made them, before the pipeline completes them: it has no keyword
+// (which searches event.original and related.*) and names no field the
+// completion sets, nor an object holding one.
+func parsedEnough(n query.Node) bool {
+	fields, keyword := query.Fields(n)
+	if keyword {
+		return false
+	}
+	for _, f := range fields {
+		if strings.ContainsAny(f, "*?") || f == "related" || strings.HasPrefix(f, "related.") {
+			return false
+		}
+		for _, c := range pipeline.CompletedFields {
+			if f == c || strings.HasPrefix(c, f+".") {
+				return false
+			}
+		}
+	}
+	return true
 }

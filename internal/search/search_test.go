@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -122,6 +123,18 @@ func TestSearchReDerivesAndFilters(t *testing.T) {
 	if res.Total != 10 || len(res.Events) != 4 || res.Events[0].String("host.name") != "web-02" {
 		t.Fatalf("exact: total %d, %d events", res.Total, len(res.Events))
 	}
+	// A count past the searcher's limit stops there and says so, unless
+	// asked to be exact.
+	s.CountLimit = 5
+	res = search("host.name:web-02 AND process.name:sshd", Request{Count: true, Limit: 4})
+	if res.Total != 5 || !res.TotalAtLeast {
+		t.Fatalf("bounded count: total %d, at least %v; want 5, true", res.Total, res.TotalAtLeast)
+	}
+	res = search("host.name:web-02 AND process.name:sshd", Request{Count: true, ExactCount: true, Limit: 4})
+	if res.Total != 10 || res.TotalAtLeast {
+		t.Fatalf("exact count: total %d, at least %v; want 10, false", res.Total, res.TotalAtLeast)
+	}
+	s.CountLimit = 0
 	// A field that is not promoted is checked on the re-derived events,
 	// after the block filters (which hold every text value) rule blocks out.
 	res = search("log.syslog.hostname:web-03", Request{Count: true})
@@ -204,5 +217,57 @@ func TestPruneDropsFiltersOfDeletedBlocks(t *testing.T) {
 	}
 	if len(s.bloom.m) != 2 {
 		t.Fatalf("%d filters cached after retention, want 2", len(s.bloom.m))
+	}
+}
+
+func TestParsedEnough(t *testing.T) {
+	for q, want := range map[string]bool{
+		`cef.extensions.deviceCustomString1:"CVE-2021-44228"`:     true,
+		`log.syslog.hostname:web-03 AND NOT process.pid:[1 TO 9]`: true,
+		`log.syslog.hostname:web-03 AND alice`:                    false, // keyword
+		`related.user:bob`:                                        false,
+		`event.original:*sshd*`:                                   false,
+		`_exists_:error.message`:                                  false,
+		`_exists_:event`:                                          false, // holds completed fields
+	} {
+		n, err := query.Parse(q)
+		if err != nil {
+			t.Fatalf("%q: %v", q, err)
+		}
+		if got := parsedEnough(n); got != want {
+			t.Errorf("parsedEnough(%q) = %v, want %v", q, got, want)
+		}
+	}
+}
+
+// The raw-text check rules a record out only for keywords and for plain
+// text values of verbatim fields; everything else is left to Match.
+func TestRecordCheck(t *testing.T) {
+	verbatim := func(f string) bool { return strings.HasPrefix(f, "cef.extensions.") }
+	rec := []byte(`CEF:0|Trend Micro|Deep Security Agent|10|1000|IPS|5|cs1=CVE-2021-44228 src=2001:DB8:0:0:0:0:0:1 dvchost=Web-01`)
+	for q, want := range map[string]bool{
+		`cef.extensions.deviceCustomString1:"CVE-2021-44228"`:           true,
+		`cef.extensions.deviceCustomString1:"cve-2021-44228"`:           true, // case is ignored
+		`cef.extensions.deviceCustomString1:"CVE-2022-22965"`:           false,
+		`cef.extensions.deviceCustomString1:"CVE-2022-22965" OR web-01`: true, // the keyword is there
+		`cef.extensions.sourceAddress:2001:db8::1`:                      true, // addresses are exempt
+		`host.name:nowhere`: true, // not verbatim: may be derived
+		`NOT cef.extensions.deviceCustomString1:"CVE-2022-22965"`: true,
+		`cef.extensions.deviceCustomString1:CVE*`:                 true, // wildcards: no opinion
+		`log4j`:  false,
+		`web-01`: true,
+	} {
+		n, err := query.Parse(q)
+		if err != nil {
+			t.Fatalf("%q: %v", q, err)
+		}
+		if got := newRecordCheck(n, verbatim).may(rec); got != want {
+			t.Errorf("may(%q) = %v, want %v", q, got, want)
+		}
+	}
+	// Escapes can hide a value from the raw text: such records pass.
+	n, _ := query.Parse(`cef.extensions.deviceCustomString1:"a=b"`)
+	if !newRecordCheck(n, verbatim).may([]byte(`CEF:0|a|b|c|d|e|5|cs1=a\=b`)) {
+		t.Error("an escaped record was ruled out")
 	}
 }

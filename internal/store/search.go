@@ -161,6 +161,23 @@ func (s *Store) Count(ctx context.Context, q RowQuery) (int64, error) {
 	return n, nil
 }
 
+// CountUpTo counts the events matching q like Count, but stops once more
+// than limit match: it then returns limit and complete false. A count
+// bounded this way stops scanning as soon as enough rows are found, which
+// keeps a query with many hits as fast as its first page.
+func (s *Store) CountUpTo(ctx context.Context, q RowQuery, limit int64) (n int64, complete bool, err error) {
+	q.After = nil
+	where, args := q.filter()
+	args = append(args, limit+1)
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM events WHERE "+where+" LIMIT ?)", args...).Scan(&n); err != nil {
+		return 0, false, fmt.Errorf("count up to %d: %w", limit, err)
+	}
+	if n > limit {
+		return limit, false, nil
+	}
+	return n, true, nil
+}
+
 // BlockInfo describes a stored block.
 type BlockInfo struct {
 	Blk          int64

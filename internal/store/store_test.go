@@ -169,6 +169,15 @@ func TestRowsFilterRangeAndRetention(t *testing.T) {
 	if err != nil || n != 10 {
 		t.Fatalf("filter count %d %v, want 10", n, err)
 	}
+	for _, tt := range []struct {
+		limit, want int64
+		complete    bool
+	}{{5, 5, false}, {9, 9, false}, {10, 10, true}, {50, 10, true}} {
+		n, complete, err := s.CountUpTo(ctx, RowQuery{Where: "source_port >= ?", Args: []any{1090}}, tt.limit)
+		if err != nil || n != tt.want || complete != tt.complete {
+			t.Errorf("CountUpTo(limit %d) = %d, %v, %v; want %d, %v", tt.limit, n, complete, err, tt.want, tt.complete)
+		}
+	}
 	infos, err := s.BlocksIn(ctx, minute(25), minute(45), false)
 	if err != nil || len(infos) != 3 || infos[0].MinTS.Before(infos[2].MinTS) {
 		t.Fatalf("blocks in range, newest first: %+v %v", infos, err)
