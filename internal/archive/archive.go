@@ -11,6 +11,7 @@ package archive
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -177,9 +178,14 @@ func (a *Archive) Put(ctx context.Context, b intake.Batch) (Object, error) {
 	}
 	created := a.now().UTC()
 	received := batchTime(b.Records, created)
-	id, err := ulid.New(ulid.Timestamp(created), a.ids)
-	if err != nil {
-		return Object{}, fmt.Errorf("archive put %s: make ulid: %w", b.Dataset, err)
+	var id ulid.ULID
+	if b.ID != "" {
+		id = namedID(b.Dataset, b.ID, received)
+	} else {
+		var err error
+		if id, err = ulid.New(ulid.Timestamp(created), a.ids); err != nil {
+			return Object{}, fmt.Errorf("archive put %s: make ulid: %w", b.Dataset, err)
+		}
 	}
 	key := Key(b.Dataset, received, id)
 
@@ -204,6 +210,17 @@ func (a *Archive) Put(ctx context.Context, b intake.Batch) (Object, error) {
 		RawBytes: raw,
 		Created:  created,
 	}, nil
+}
+
+// namedID is the ULID of a named batch: its time is the batch's receive
+// time and its entropy a hash of the dataset and name, so the same batch
+// always gets the same key.
+func namedID(dataset, name string, received time.Time) ulid.ULID {
+	var id ulid.ULID
+	sum := sha256.Sum256([]byte(dataset + "\x00" + name))
+	_ = id.SetTime(ulid.Timestamp(received))
+	_ = id.SetEntropy(sum[:10])
+	return id
 }
 
 // encode writes the batch's envelopes into plain and their zstd frame

@@ -530,3 +530,42 @@ func TestDeleteAndStat(t *testing.T) {
 		t.Errorf("Stat after Delete: %v, want ErrNotFound", err)
 	}
 }
+
+// A named batch gets the same key however often it is written; another
+// name, or another dataset, gets another.
+func TestNamedBatchKeyIsStable(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)}
+	a, _ := openTemp(t, WithClock(clock.Now))
+	at := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	batch := func(ds, id string) intake.Batch {
+		return intake.Batch{Dataset: ds, ID: id, Records: []intake.Record{{Data: []byte(`{"items":[]}`), Received: at}}}
+	}
+	ctx := context.Background()
+	first, err := a.Put(ctx, batch("google_workspace.login", "window-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.t = clock.t.Add(time.Hour)
+	again, err := a.Put(ctx, batch("google_workspace.login", "window-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Key != first.Key {
+		t.Errorf("rewriting a named batch: key %s, first %s", again.Key, first.Key)
+	}
+	if !strings.HasPrefix(first.Key, "raw/google_workspace.login/2026/11/20/09/") {
+		t.Errorf("key %s: want the batch's receive hour", first.Key)
+	}
+	if _, err := ParseKey(first.Key); err != nil {
+		t.Errorf("a named batch's key does not parse as mamori's own: %v", err)
+	}
+	for _, other := range []intake.Batch{batch("google_workspace.login", "window-2"), batch("google_workspace.admin", "window-1")} {
+		obj, err := a.Put(ctx, other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if obj.Key == first.Key {
+			t.Errorf("%s/%s got the key of window-1", other.Dataset, other.ID)
+		}
+	}
+}

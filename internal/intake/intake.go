@@ -24,6 +24,11 @@ type Batch struct {
 	Dataset  string
 	Listener string // "syslog-udp", "syslog-tcp", "http", "import", ...
 	Records  []Record
+	// ID, when set, names the batch: its archive object's key is derived
+	// from the dataset, ID and the batch's receive time instead of being
+	// fresh, so writing the same batch twice (a poller re-fetching a page
+	// after a crash) writes the same object, which is processed once.
+	ID string
 }
 
 // Sink makes batches durable. Write returns nil only once the batch is safe
