@@ -77,7 +77,7 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 	for _, s := range cfg.Sources {
 		sources = append(sources, pipeline.SourcePrefix{Prefix: s.Prefix, Dataset: s.Dataset})
 	}
-	a.Scanner = &pipeline.Scanner{Archive: arc, Store: st, Queue: q, Sources: sources, Logger: logger}
+	a.Scanner = &pipeline.Scanner{Archive: arc, Store: st, Queue: q, Sources: sources, Datasets: reg, Logger: logger}
 	a.Searcher = search.New(st, reg, m)
 	return a, nil
 }

@@ -129,7 +129,9 @@ type Retention struct {
 type Source struct {
 	// Prefix of the keys, e.g. "AWSLogs/" or "ds_agent/".
 	Prefix string `yaml:"prefix"`
-	// Dataset the objects' records belong to.
+	// Dataset the objects' records belong to; "" recognises each object's
+	// dataset by its key (the vendors' own layouts, such as CloudTrail's
+	// AWSLogs/{account}/CloudTrail/...), and skips objects none claims.
 	Dataset string `yaml:"dataset"`
 }
 
@@ -274,7 +276,7 @@ func (c *Config) Finish() error {
 		if s.Prefix == "" || strings.HasPrefix(s.Prefix, "raw/") {
 			errs = append(errs, fmt.Errorf("sources[%d].prefix: must be set and outside raw/", i))
 		}
-		if !datasetName.MatchString(s.Dataset) {
+		if s.Dataset != "" && !datasetName.MatchString(s.Dataset) {
 			errs = append(errs, fmt.Errorf("sources[%d].dataset: %q is not a dataset name", i, s.Dataset))
 		}
 	}

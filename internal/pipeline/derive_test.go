@@ -2,11 +2,14 @@ package pipeline
 
 import (
 	"bytes"
+	"io"
+	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/mamori-sec/mamori/internal/dataset"
 	"github.com/mamori-sec/mamori/internal/datasets"
+	"github.com/mamori-sec/mamori/internal/event"
 	"github.com/mamori-sec/mamori/internal/store"
 )
 
@@ -47,5 +50,25 @@ func TestParseOnlyThenCompleteIsDerive(t *testing.T) {
 	}
 	if evs := Derive(reg, bad, 0); len(evs) != 1 || evs[0].String("error.message") == "" {
 		t.Errorf("Derive of a failed record = %v", evs)
+	}
+}
+
+// A source prefix without a dataset recognises each object by its key and
+// skips what no dataset claims.
+func TestSourceDatasetByKey(t *testing.T) {
+	reg := dataset.NewRegistry(
+		dataset.Dataset{Name: "aws.cloudtrail", Parser: dataset.ParserFunc(func(dataset.Record) ([]*event.Event, error) { return nil, nil }),
+			Keys: []string{"**/AWSLogs/*/CloudTrail/**"}},
+	)
+	s := &Scanner{Datasets: reg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	of := s.datasetOf(SourcePrefix{Prefix: "logs/"})
+	if ds, ok := of("logs/AWSLogs/123/CloudTrail/us-east-1/2026/11/20/a.json.gz"); !ok || ds != "aws.cloudtrail" {
+		t.Errorf("CloudTrail key: %q, %v", ds, ok)
+	}
+	if ds, ok := of("logs/other/a.log"); ok {
+		t.Errorf("unclaimed key went to %q", ds)
+	}
+	if ds, ok := s.datasetOf(SourcePrefix{Prefix: "logs/", Dataset: "json"})("logs/other/a.log"); !ok || ds != "json" {
+		t.Errorf("configured dataset: %q, %v", ds, ok)
 	}
 }

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -78,6 +79,19 @@ func (p *Processor) Process(ctx context.Context, key string) (Stats, error) {
 	}
 	defer rr.Close()
 
+	// A dataset whose objects name their columns in the first record gets
+	// that record with every record (and in every block, for reading back).
+	var header []byte
+	read := func() dataset.Record {
+		r := rr.Record()
+		if ds.HeaderLine {
+			if header == nil {
+				header = bytes.Clone(r.Data)
+			}
+			r.Header = header
+		}
+		return r
+	}
 	var index int64
 	for ; index < obj.DoneRecords; index++ {
 		if !rr.Next() {
@@ -85,6 +99,9 @@ func (p *Processor) Process(ctx context.Context, key string) (Stats, error) {
 				return st, fmt.Errorf("process %s: skip to record %d: %w", key, obj.DoneRecords, err)
 			}
 			break
+		}
+		if index == 0 {
+			read() // keeps the header, if the dataset has one
 		}
 	}
 	done := obj.DoneRecords
@@ -97,7 +114,7 @@ func (p *Processor) Process(ctx context.Context, key string) (Stats, error) {
 	var nextErr error
 	advance := func() {
 		if rr.Next() {
-			next = rr.Record()
+			next = read()
 			return
 		}
 		nextErr = rr.Err()
@@ -151,6 +168,9 @@ func (p *Processor) Process(ctx context.Context, key string) (Stats, error) {
 		n := len(recs)
 		finished := nextErr != nil
 		blocks := p.blocks(key, obj.Dataset, first, recs, perRec, now)
+		for i := range blocks {
+			blocks[i].Header = header
+		}
 		prog := store.Progress{Key: key, DoneRecords: done + int64(n), Finished: finished,
 			Events: int64(events), Failures: failures, At: now}
 		if err := p.Store.CommitBatch(ctx, done, prog, blocks); err != nil {

@@ -7,11 +7,14 @@ import (
 	"strings"
 
 	"github.com/mamori-sec/mamori/internal/archive"
+	"github.com/mamori-sec/mamori/internal/dataset"
 	"github.com/mamori-sec/mamori/internal/queue"
 	"github.com/mamori-sec/mamori/internal/store"
 )
 
-// SourcePrefix maps archive keys written by others to a dataset.
+// SourcePrefix maps archive keys written by others to a dataset. With no
+// Dataset, each object's dataset is the one whose key patterns match its
+// key (dataset.Registry.ForKey); objects no dataset claims are skipped.
 type SourcePrefix struct {
 	Prefix  string
 	Dataset string
@@ -25,7 +28,9 @@ type Scanner struct {
 	Store   *store.Store
 	Queue   *queue.Local
 	Sources []SourcePrefix
-	Logger  *slog.Logger
+	// Datasets recognises objects of sources without a dataset.
+	Datasets *dataset.Registry
+	Logger   *slog.Logger
 }
 
 // ScanOwn lists mamori's raw/ prefix. It is needed once at start-up, to
@@ -45,14 +50,29 @@ func (s *Scanner) ScanOwn(ctx context.Context) (int, error) {
 func (s *Scanner) ScanSources(ctx context.Context) (int, error) {
 	total := 0
 	for _, src := range s.Sources {
-		dataset := src.Dataset
-		n, err := s.scan(ctx, src.Prefix, func(string) (string, bool) { return dataset, true })
+		n, err := s.scan(ctx, src.Prefix, s.datasetOf(src))
 		total += n
 		if err != nil {
 			return total, err
 		}
 	}
 	return total, nil
+}
+
+// datasetOf returns how a source's objects get their dataset.
+func (s *Scanner) datasetOf(src SourcePrefix) func(key string) (string, bool) {
+	if src.Dataset != "" {
+		return func(string) (string, bool) { return src.Dataset, true }
+	}
+	return func(key string) (string, bool) {
+		if s.Datasets != nil {
+			if ds, ok := s.Datasets.ForKey(key); ok {
+				return ds.Name, true
+			}
+		}
+		s.Logger.Debug("skipping object no dataset claims by its key", "key", key, "prefix", src.Prefix)
+		return "", false
+	}
 }
 
 const scanChunk = 1000

@@ -37,6 +37,10 @@ type Block struct {
 	Ingested time.Time
 	// Bloom is the marshalled token filter of the block (internal/tokens).
 	Bloom []byte
+	// Header is the first record of the block's object, for datasets
+	// whose objects name their columns there (dataset.Record.Header); nil
+	// otherwise.
+	Header []byte
 }
 
 // ErrStale is returned when a batch's progress does not follow on from the
@@ -187,7 +191,7 @@ func (s *Store) buildRows(blocks []Block) (events [][]driver.Value, blockRows []
 			minV, maxV = minTS, maxTS
 		}
 		blockRows = append(blockRows, []driver.Value{int64(0), b.Object, b.Dataset, b.FirstRecord, int32(len(b.Records)),
-			int32(n), minV, maxV, b.Ingested.UTC()})
+			int32(n), minV, maxV, b.Ingested.UTC(), headerValue(b.Header)})
 	}
 	// Time order within the batch lets DuckDB's zone maps prune ranges.
 	sort.SliceStable(events, func(i, j int) bool {
@@ -226,4 +230,12 @@ func columnValue(e *event.Event, c Column) driver.Value {
 		}
 		return nil
 	}
+}
+
+// headerValue is a block's header column: NULL for none.
+func headerValue(h []byte) driver.Value {
+	if h == nil {
+		return nil
+	}
+	return h
 }

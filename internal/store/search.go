@@ -251,8 +251,9 @@ type BlockData struct {
 // ReadBlock loads and unpacks a block.
 func (s *Store) ReadBlock(ctx context.Context, blk int64) (BlockData, error) {
 	d := BlockData{Blk: blk}
-	err := s.db.QueryRowContext(ctx, "SELECT object, dataset, first_record, ingested FROM blocks WHERE blk = ?", blk).
-		Scan(&d.Object, &d.Dataset, &d.FirstRecord, &d.Ingested)
+	var header []byte
+	err := s.db.QueryRowContext(ctx, "SELECT object, dataset, first_record, ingested, header FROM blocks WHERE blk = ?", blk).
+		Scan(&d.Object, &d.Dataset, &d.FirstRecord, &d.Ingested, &header)
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, fmt.Errorf("block %d: not found", blk)
 	}
@@ -273,7 +274,9 @@ func (s *Store) ReadBlock(ctx context.Context, blk int64) (BlockData, error) {
 	}
 	defer rr.Close()
 	for rr.Next() {
-		d.Records = append(d.Records, rr.Record())
+		r := rr.Record()
+		r.Header = header
+		d.Records = append(d.Records, r)
 	}
 	if err := rr.Err(); err != nil {
 		return d, fmt.Errorf("block %d: %w", blk, err)

@@ -159,6 +159,8 @@ const ObjectsDDL = `CREATE TABLE IF NOT EXISTS objects (
 func (s *Store) migrate(ctx context.Context) error {
 	for _, stmt := range []string{EventsDDL, BlocksDDL, ObjectsDDL,
 		`CREATE TABLE IF NOT EXISTS meta (name VARCHAR PRIMARY KEY, value VARCHAR)`,
+		// Added after the first release of the blocks table.
+		`ALTER TABLE blocks ADD COLUMN IF NOT EXISTS header BLOB`,
 	} {
 		if _, err := s.db.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("migrate: %w", err)
