@@ -198,7 +198,7 @@ func normalize(v any) any {
 		if x == "" {
 			return nil
 		}
-		return x
+		return v // v already holds x: boxing it again would allocate
 	case int:
 		return int64(x)
 	case int8:
@@ -208,7 +208,7 @@ func normalize(v any) any {
 	case int32:
 		return int64(x)
 	case int64:
-		return x
+		return v
 	case uint:
 		return uint64ToValue(uint64(x))
 	case uint8:
@@ -224,22 +224,25 @@ func normalize(v any) any {
 	case float64:
 		return normalizeFloat(x)
 	case bool:
-		return x
+		return v
 	case time.Time:
 		if x.IsZero() {
 			return nil
+		}
+		if x.Location() == time.UTC {
+			return v
 		}
 		return x.UTC()
 	case []string:
 		if len(x) == 0 {
 			return nil
 		}
-		return x
+		return v
 	case []any:
 		if len(x) == 0 {
 			return nil
 		}
-		return x
+		return v
 	case map[string]any:
 		// Objects are flattened by SetObject; a bare map is kept as a
 		// one-element list so that the flat model stays consistent.
