@@ -104,7 +104,8 @@ func TestGeneratedEventsParse(t *testing.T) {
 		}
 		switch kind {
 		case KindCEF:
-			if ev.String(event.FieldDataset) == "cef" {
+			// The generated CEF is Deep Security's, which its dataset claims.
+			if ev.String(event.FieldDataset) == "trendmicro.deepsecurity" {
 				cefDataset++
 			}
 			if ev.String("host.name") == "" {
@@ -127,16 +128,17 @@ func TestGeneratedEventsParse(t *testing.T) {
 		}
 	}
 	if cefDataset != counts[KindCEF] {
-		t.Errorf("%d of %d CEF lines became event.dataset cef", cefDataset, counts[KindCEF])
+		t.Errorf("%d of %d CEF lines became event.dataset trendmicro.deepsecurity", cefDataset, counts[KindCEF])
 	}
 	planted := g.Planted()
-	// Only CEF maps the address to source.ip; syslog and CloudTrail keep
-	// it in the text.
-	if foundIP["cef"] != planted.IP["cef"] || foundIP["cef"] == 0 || len(foundIP) != 1 {
-		t.Errorf("source.ip = needle in %v, planted in CEF %d", foundIP, planted.IP["cef"])
+	// CEF and the sshd lines (linux.syslog) map the address to source.ip
+	// and the user to user fields; the CloudTrail-like JSON keeps them in
+	// its own fields only.
+	if foundIP["cef"] != planted.IP["cef"] || foundIP["syslog"] != planted.IP["syslog"] || foundIP["cef"] == 0 || len(foundIP) != 2 {
+		t.Errorf("source.ip = needle in %v, planted in CEF %d, syslog %d", foundIP, planted.IP["cef"], planted.IP["syslog"])
 	}
-	if foundUser != planted.User["cef"] || foundUser == 0 {
-		t.Errorf("related.user holds the needle user in %d events, planted in CEF %d", foundUser, planted.User["cef"])
+	if want := planted.User["cef"] + planted.User["syslog"]; foundUser != want || foundUser == 0 {
+		t.Errorf("related.user holds the needle user in %d events, planted in CEF and syslog %d", foundUser, want)
 	}
 	for k := range numKinds {
 		if counts[k] == 0 {

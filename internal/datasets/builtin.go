@@ -6,11 +6,24 @@ import (
 	"time"
 
 	"github.com/mamori-sec/mamori/internal/dataset"
+	"github.com/mamori-sec/mamori/internal/datasets/accesslog"
+	"github.com/mamori-sec/mamori/internal/datasets/aws/elb"
+	"github.com/mamori-sec/mamori/internal/datasets/aws/vpcflow"
+	"github.com/mamori-sec/mamori/internal/datasets/aws/waf"
+	"github.com/mamori-sec/mamori/internal/datasets/azure"
 	"github.com/mamori-sec/mamori/internal/datasets/cef"
+	"github.com/mamori-sec/mamori/internal/datasets/cylance"
+	"github.com/mamori-sec/mamori/internal/datasets/dhcp"
+	"github.com/mamori-sec/mamori/internal/datasets/dns"
+	"github.com/mamori-sec/mamori/internal/datasets/fortinet"
+	"github.com/mamori-sec/mamori/internal/datasets/googleworkspace"
 	"github.com/mamori-sec/mamori/internal/datasets/json"
 	"github.com/mamori-sec/mamori/internal/datasets/kv"
 	"github.com/mamori-sec/mamori/internal/datasets/leef"
+	"github.com/mamori-sec/mamori/internal/datasets/linux"
+	"github.com/mamori-sec/mamori/internal/datasets/panw"
 	"github.com/mamori-sec/mamori/internal/datasets/syslog"
+	"github.com/mamori-sec/mamori/internal/datasets/trendmicro"
 )
 
 // Options carry what datasets need from the configuration.
@@ -39,12 +52,29 @@ func Builtin(opts Options) *dataset.Registry {
 	inner := func(data []byte) (dataset.Dataset, bool) { return reg.Detect(data) }
 	claim := func(l dataset.Line) (dataset.Dataset, bool) { return reg.Claim(l) }
 
-	reg = dataset.NewRegistry(
+	all := []dataset.Dataset{
 		syslog.New(syslog.Options{Location: opts.Location, Now: opts.Now, Body: body, Claim: claim}),
 		cef.New(cef.Options{Location: opts.Location}),
 		leef.New(leef.Options{Location: opts.Location}),
 		kv.New(kv.Options{Location: opts.Location}),
 		json.New(json.Options{Location: opts.Location, Inner: inner}),
-	)
+		// Specific datasets: asked in this order to claim records that
+		// arrive without a dataset named.
+		trendmicro.New(trendmicro.Options{Location: opts.Location, Now: opts.Now}),
+		panw.New(panw.Options{Location: opts.Location, Now: opts.Now}),
+		fortinet.New(fortinet.Options{Location: opts.Location, Now: opts.Now}),
+		linux.New(linux.Options{Location: opts.Location, Now: opts.Now}),
+		vpcflow.New(vpcflow.Options{}),
+		elb.New(elb.Options{Location: opts.Location}),
+		waf.New(waf.Options{}),
+		dns.New(dns.Options{Location: opts.Location, Now: opts.Now}),
+		dhcp.New(dhcp.Options{Location: opts.Location, Now: opts.Now}),
+		cylance.New(cylance.Options{Location: opts.Location, Now: opts.Now}),
+		accesslog.NewNginx(accesslog.Options{Location: opts.Location, Now: opts.Now}),
+		accesslog.NewApache(accesslog.Options{Location: opts.Location, Now: opts.Now}),
+	}
+	all = append(all, googleworkspace.New(googleworkspace.Options{Location: opts.Location, Now: opts.Now})...)
+	all = append(all, azure.New(azure.Options{Location: opts.Location, Now: opts.Now})...)
+	reg = dataset.NewRegistry(all...)
 	return reg
 }

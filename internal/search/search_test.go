@@ -199,7 +199,7 @@ func TestContainsFoldASCII(t *testing.T) {
 func TestPruneDropsFiltersOfDeletedBlocks(t *testing.T) {
 	var lines []string
 	for i := 0; i < 12; i++ {
-		lines = append(lines, fmt.Sprintf("<38>Nov 20 00:%02d:00 web-01 sshd[1]: line %d", i, i))
+		lines = append(lines, fmt.Sprintf("<38>Nov 20 00:%02d:00 web-01 myapp[1]: line %d", i, i))
 	}
 	s := fixture(t, lines)
 	ctx := context.Background()

@@ -36,6 +36,9 @@ func New(opts Options) dataset.Dataset {
 		Name:        Name,
 		Description: "ArcSight Common Event Format (CEF) records, any vendor",
 		Parser:      &parser{loc: loc},
+		// Extension values are kept as written (numbers and addresses
+		// aside, which searches compare by meaning).
+		Verbatim: []string{"cef.extensions."},
 	}
 }
 
@@ -51,11 +54,20 @@ func (p *parser) Parse(rec dataset.Record) ([]*event.Event, error) {
 		return nil, fmt.Errorf("cef dataset: %w", err)
 	}
 	ev := event.New(24 + 2*len(m.Extensions))
-	p.mapMessage(ev, &m, rec.Received)
+	Map(ev, &m, rec.Received, p.loc)
 	return []*event.Event{ev}, nil
 }
 
-func (p *parser) mapMessage(ev *event.Event, m *parsecef.Message, received time.Time) {
+// Map sets on ev the fields this dataset makes of a parsed CEF record: the
+// header under cef.*, observer.*, event.code and event.severity, every
+// extension under cef.extensions.<full name>, and the ECS field each
+// dictionary extension stands for. received is the reference time for
+// times without a year; loc the zone of times without one (nil means UTC).
+// Vendor datasets built on CEF call it first and refine the result.
+func Map(ev *event.Event, m *parsecef.Message, received time.Time, loc *time.Location) {
+	if loc == nil {
+		loc = time.UTC
+	}
 	ev.Set("cef.version", strconv.Itoa(m.Version))
 	ev.Set("cef.device.vendor", m.DeviceVendor)
 	ev.Set("cef.device.product", m.DeviceProduct)
@@ -71,23 +83,22 @@ func (p *parser) mapMessage(ev *event.Event, m *parsecef.Message, received time.
 		ev.Set("event.severity", sev)
 	}
 	for _, ext := range m.Extensions {
-		full := parsecef.FullName(ext.Key)
-		ev.Set(extensionField(full), typed(full, ext.Value))
-		p.mapECS(ev, full, ext.Value, received)
+		k := lookup(ext.Key)
+		ev.Set(k.field, typed(k.typ, ext.Value))
+		if k.mapped {
+			mapECS(ev, k.rule, ext.Value, received, loc)
+		}
 	}
 	if msg, ok := ev.Get(event.FieldMessage); !ok || msg == "" {
 		ev.Set(event.FieldMessage, m.Name)
-	}
-	if isDeepSecurity(m) {
-		mapDeepSecurity(ev)
 	}
 }
 
 // typed converts a value to the dictionary type of its key: integers and
 // floats as numbers, IP addresses in canonical form; anything that does not
 // parse stays text.
-func typed(full, v string) any {
-	switch parsecef.TypeOf(full) {
+func typed(typ parsecef.Type, v string) any {
+	switch typ {
 	case parsecef.TypeInteger:
 		if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
 			return n
@@ -166,31 +177,51 @@ var rules = map[string]rule{
 	"eventOutcome":                 {"event.outcome", asOutcome},
 }
 
-// extensionFields holds "cef.extensions.<name>" for the names the
-// dictionary and the rules know, so that the common case builds no string.
-var extensionFields = func() map[string]string {
-	m := make(map[string]string, 2*len(rules))
-	add := func(full string) { m[full] = "cef.extensions." + full }
-	for _, full := range parsecef.Dictionary() {
-		add(full)
+// keyInfo is what Map needs to know of an extension key: its full name,
+// the field it is kept under, its dictionary type and its ECS rule.
+type keyInfo struct {
+	full, field string
+	typ         parsecef.Type
+	rule        rule
+	mapped      bool
+}
+
+// keys holds the keyInfo of every key the dictionary and the rules know,
+// under both the short and the full name, so that an extension costs one
+// lookup and the common case builds no string.
+var keys = func() map[string]keyInfo {
+	m := make(map[string]keyInfo, 4*len(rules))
+	add := func(key, full string) {
+		r, ok := rules[full]
+		m[key] = keyInfo{full: full, field: "cef.extensions." + full, typ: parsecef.TypeOf(full), rule: r, mapped: ok}
+	}
+	for short, full := range parsecef.Dictionary() {
+		add(short, full)
+		add(full, full)
 	}
 	for full := range rules {
-		add(full)
+		add(full, full)
 	}
 	return m
 }()
 
-func extensionField(full string) string {
-	if f, ok := extensionFields[full]; ok {
-		return f
+func lookup(key string) keyInfo {
+	if k, ok := keys[key]; ok {
+		return k
 	}
-	return "cef.extensions." + full
+	return keyInfo{full: key, field: "cef.extensions." + key}
+}
+
+// ExtensionField returns the field an extension is kept under:
+// "cef.extensions." and its full dictionary name (the key itself for a
+// vendor key the dictionary does not define).
+func ExtensionField(key string) string {
+	return lookup(key).field
 }
 
 // mapECS sets the ECS field an extension stands for, when it has one.
-func (p *parser) mapECS(ev *event.Event, full, v string, received time.Time) {
-	r, ok := rules[full]
-	if !ok || strings.TrimSpace(v) == "" {
+func mapECS(ev *event.Event, r rule, v string, received time.Time, loc *time.Location) {
+	if strings.TrimSpace(v) == "" {
 		return
 	}
 	switch r.conv {
@@ -211,10 +242,10 @@ func (p *parser) mapECS(ev *event.Event, full, v string, received time.Time) {
 	case asLower:
 		ev.Set(r.field, strings.ToLower(strings.TrimSpace(v)))
 	case asTime:
-		if t, zoned, err := parsecef.ParseTime(v, received, p.loc); err == nil {
+		if t, zoned, err := parsecef.ParseTime(v, received, loc); err == nil {
 			ev.Set(r.field, t)
 			if !zoned {
-				ev.Set("event.timezone", p.loc.String())
+				ev.Set("event.timezone", loc.String())
 			}
 		}
 	case asObserverIP:

@@ -38,16 +38,19 @@ func TestFluentdWrapperCEF(t *testing.T) {
 		t.Fatalf("%d events, %v", len(evs), err)
 	}
 	want := map[string]any{
-		event.FieldDataset:   "cef",
+		event.FieldDataset:   "trendmicro.deepsecurity",
 		event.FieldOriginal:  msg,
 		event.FieldTimestamp: time.Date(2026, 11, 20, 1, 0, 0, 0, time.UTC),
-		"host.name":          "web-01",
-		"host.hostname":      "web-01",
-		"source.ip":          "192.0.2.10",
-		"destination.ip":     "10.0.0.5",
-		"destination.port":   int64(22),
-		"event.action":       "Reset",
-		"network.transport":  "tcp",
+		// The protected computer, known by its address (dvc); the
+		// wrapper's host is the collector that shipped the file.
+		"host.name":         "10.0.0.5",
+		"server.name":       "10.0.0.5",
+		"fluentd.hostname":  "web-01",
+		"source.ip":         "192.0.2.10",
+		"destination.ip":    "10.0.0.5",
+		"destination.port":  int64(22),
+		"event.action":      "Reset",
+		"network.transport": "tcp",
 	}
 	for f, w := range want {
 		if got, _ := evs[0].Get(f); !reflect.DeepEqual(got, w) {

@@ -1,7 +1,8 @@
-package syslog
+package syslog_test
 
 import (
 	"bufio"
+	"github.com/mamori-sec/mamori/internal/parse/syslog"
 	"os"
 	"reflect"
 	"testing"
@@ -22,12 +23,12 @@ func TestParse(t *testing.T) {
 		name string
 		line string
 		loc  *time.Location
-		want Message
+		want syslog.Message
 	}{
 		{
 			name: "rfc5424 with NILVALUEs and BOM",
 			line: "<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - \ufeff'su root' failed for lonvick on /dev/pts/8",
-			want: Message{Format: FormatRFC5424, Priority: 34, HasPriority: true, Facility: 4, Severity: 2, Version: 1,
+			want: syslog.Message{Format: syslog.FormatRFC5424, Priority: 34, HasPriority: true, Facility: 4, Severity: 2, Version: 1,
 				Timestamp: utc(2003, 10, 11, 22, 14, 15, 3e6), HasTimestamp: true,
 				Hostname: "mymachine.example.com", AppName: "su", MsgID: "ID47",
 				Content: "'su root' failed for lonvick on /dev/pts/8", Body: "'su root' failed for lonvick on /dev/pts/8"},
@@ -35,7 +36,7 @@ func TestParse(t *testing.T) {
 		{
 			name: "rfc5424 microseconds and offset",
 			line: "<165>1 2003-08-24T05:14:15.000003-07:00 192.0.2.1 myproc 8710 - - %% It's time to make the do-nuts.",
-			want: Message{Format: FormatRFC5424, Priority: 165, HasPriority: true, Facility: 20, Severity: 5, Version: 1,
+			want: syslog.Message{Format: syslog.FormatRFC5424, Priority: 165, HasPriority: true, Facility: 20, Severity: 5, Version: 1,
 				Timestamp: utc(2003, 8, 24, 12, 14, 15, 3000), HasTimestamp: true,
 				Hostname: "192.0.2.1", AppName: "myproc", ProcID: "8710",
 				Content: "%% It's time to make the do-nuts.", Body: "%% It's time to make the do-nuts."},
@@ -43,24 +44,24 @@ func TestParse(t *testing.T) {
 		{
 			name: "rfc5424 structured data with escapes and no message",
 			line: `<165>1 2003-10-11T22:14:15.003Z host app - ID47 [exampleSDID@32473 iut="3" note="a \"b\" \\ c\]"][examplePriority@32473 class="high"]`,
-			want: Message{Format: FormatRFC5424, Priority: 165, HasPriority: true, Facility: 20, Severity: 5, Version: 1,
+			want: syslog.Message{Format: syslog.FormatRFC5424, Priority: 165, HasPriority: true, Facility: 20, Severity: 5, Version: 1,
 				Timestamp: utc(2003, 10, 11, 22, 14, 15, 3e6), HasTimestamp: true,
 				Hostname: "host", AppName: "app", MsgID: "ID47",
-				StructuredData: []SDElement{
-					{ID: "exampleSDID@32473", Params: []SDParam{{"iut", "3"}, {"note", `a "b" \ c]`}}},
-					{ID: "examplePriority@32473", Params: []SDParam{{"class", "high"}}},
+				StructuredData: []syslog.SDElement{
+					{ID: "exampleSDID@32473", Params: []syslog.SDParam{{"iut", "3"}, {"note", `a "b" \ c]`}}},
+					{ID: "examplePriority@32473", Params: []syslog.SDParam{{"class", "high"}}},
 				}},
 		},
 		{
 			name: "rfc5424 nil timestamp",
 			line: "<14>1 - - - - - - hello",
-			want: Message{Format: FormatRFC5424, Priority: 14, HasPriority: true, Facility: 1, Severity: 6, Version: 1,
+			want: syslog.Message{Format: syslog.FormatRFC5424, Priority: 14, HasPriority: true, Facility: 1, Severity: 6, Version: 1,
 				Content: "hello", Body: "hello"},
 		},
 		{
 			name: "rfc3164 with pid",
 			line: "<34>Oct 11 22:14:15 mymachine su[230]: 'su root' failed",
-			want: Message{Format: FormatRFC3164, Priority: 34, HasPriority: true, Facility: 4, Severity: 2,
+			want: syslog.Message{Format: syslog.FormatRFC3164, Priority: 34, HasPriority: true, Facility: 4, Severity: 2,
 				Timestamp: utc(2023, 10, 11, 22, 14, 15, 0), HasTimestamp: true, ZoneAssumed: true,
 				Hostname: "mymachine", AppName: "su", ProcID: "230",
 				Content: "su[230]: 'su root' failed", Body: "'su root' failed"},
@@ -69,7 +70,7 @@ func TestParse(t *testing.T) {
 			name: "file line without PRI, space-padded day, zone from location",
 			line: "Feb  5 17:32:18 web01 sshd[1042]: Accepted publickey for alice",
 			loc:  tokyo,
-			want: Message{Format: FormatRFC3164,
+			want: syslog.Message{Format: syslog.FormatRFC3164,
 				Timestamp: time.Date(2024, 2, 5, 17, 32, 18, 0, tokyo), HasTimestamp: true, ZoneAssumed: true,
 				Hostname: "web01", AppName: "sshd", ProcID: "1042",
 				Content: "sshd[1042]: Accepted publickey for alice", Body: "Accepted publickey for alice"},
@@ -77,21 +78,21 @@ func TestParse(t *testing.T) {
 		{
 			name: "no tag",
 			line: "<13>Feb  5 17:32:18 10.0.0.99 Use the BFG!",
-			want: Message{Format: FormatRFC3164, Priority: 13, HasPriority: true, Facility: 1, Severity: 5,
+			want: syslog.Message{Format: syslog.FormatRFC3164, Priority: 13, HasPriority: true, Facility: 1, Severity: 5,
 				Timestamp: utc(2024, 2, 5, 17, 32, 18, 0), HasTimestamp: true, ZoneAssumed: true,
 				Hostname: "10.0.0.99", Content: "Use the BFG!", Body: "Use the BFG!"},
 		},
 		{
 			name: "no hostname, tag only",
 			line: "<13>Feb  5 17:32:18 su: hello",
-			want: Message{Format: FormatRFC3164, Priority: 13, HasPriority: true, Facility: 1, Severity: 5,
+			want: syslog.Message{Format: syslog.FormatRFC3164, Priority: 13, HasPriority: true, Facility: 1, Severity: 5,
 				Timestamp: utc(2024, 2, 5, 17, 32, 18, 0), HasTimestamp: true, ZoneAssumed: true,
 				AppName: "su", Content: "su: hello", Body: "hello"},
 		},
 		{
 			name: "rsyslog high precision",
 			line: "2018-08-14T14:30:02.203151+02:00 linux-sqrz systemd[4179]: Stopped target Basic System.",
-			want: Message{Format: FormatRFC3164,
+			want: syslog.Message{Format: syslog.FormatRFC3164,
 				Timestamp: utc(2018, 8, 14, 12, 30, 2, 203151000), HasTimestamp: true,
 				Hostname: "linux-sqrz", AppName: "systemd", ProcID: "4179",
 				Content: "systemd[4179]: Stopped target Basic System.", Body: "Stopped target Basic System."},
@@ -99,7 +100,7 @@ func TestParse(t *testing.T) {
 		{
 			name: "relayed with zone abbreviation and year",
 			line: "<165>Aug 24 05:34:00 CST 1987 mymachine myproc[10]: %% do-nuts",
-			want: Message{Format: FormatRFC3164, Priority: 165, HasPriority: true, Facility: 20, Severity: 5,
+			want: syslog.Message{Format: syslog.FormatRFC3164, Priority: 165, HasPriority: true, Facility: 20, Severity: 5,
 				Timestamp: utc(1987, 8, 24, 5, 34, 0, 0), HasTimestamp: true, ZoneAssumed: true,
 				Hostname: "mymachine", AppName: "myproc", ProcID: "10",
 				Content: "myproc[10]: %% do-nuts", Body: "%% do-nuts"},
@@ -107,7 +108,7 @@ func TestParse(t *testing.T) {
 		{
 			name: "relayed with leading year and numeric zone",
 			line: "<0>1990 Oct 22 10:52:01 TZ-6 scapegoat.dmz.example.org sched[0]: That's All Folks!",
-			want: Message{Format: FormatRFC3164, Priority: 0, HasPriority: true,
+			want: syslog.Message{Format: syslog.FormatRFC3164, Priority: 0, HasPriority: true,
 				Timestamp: utc(1990, 10, 22, 16, 52, 1, 0), HasTimestamp: true,
 				Hostname: "scapegoat.dmz.example.org", AppName: "sched", ProcID: "0",
 				Content: "sched[0]: That's All Folks!", Body: "That's All Folks!"},
@@ -115,7 +116,7 @@ func TestParse(t *testing.T) {
 		{
 			name: "CEF after hostname is not a tag",
 			line: "<134>Mar  1 11:00:00 dsm01 CEF:0|Trend Micro|Deep Security Manager|20.0|600|User Signed In|3|src=10.0.0.1",
-			want: Message{Format: FormatRFC3164, Priority: 134, HasPriority: true, Facility: 16, Severity: 6,
+			want: syslog.Message{Format: syslog.FormatRFC3164, Priority: 134, HasPriority: true, Facility: 16, Severity: 6,
 				Timestamp: utc(2024, 3, 1, 11, 0, 0, 0), HasTimestamp: true, ZoneAssumed: true,
 				Hostname: "dsm01", Content: "CEF:0|Trend Micro|Deep Security Manager|20.0|600|User Signed In|3|src=10.0.0.1",
 				Body: "CEF:0|Trend Micro|Deep Security Manager|20.0|600|User Signed In|3|src=10.0.0.1"},
@@ -123,29 +124,29 @@ func TestParse(t *testing.T) {
 		{
 			name: "PRI without header",
 			line: "<189>date=2024-01-01 time=10:00:00 devname=\"FG\"",
-			want: Message{Priority: 189, HasPriority: true, Facility: 23, Severity: 5,
+			want: syslog.Message{Priority: 189, HasPriority: true, Facility: 23, Severity: 5,
 				Content: "date=2024-01-01 time=10:00:00 devname=\"FG\"", Body: "date=2024-01-01 time=10:00:00 devname=\"FG\""},
 		},
 		{
 			name: "not syslog at all",
 			line: "hello world",
-			want: Message{Content: "hello world", Body: "hello world"},
+			want: syslog.Message{Content: "hello world", Body: "hello world"},
 		},
 		{
 			name: "invalid PRI is text",
 			line: "<999>Oct 11 22:14:15 host x",
-			want: Message{Content: "<999>Oct 11 22:14:15 host x", Body: "<999>Oct 11 22:14:15 host x"},
+			want: syslog.Message{Content: "<999>Oct 11 22:14:15 host x", Body: "<999>Oct 11 22:14:15 host x"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := Parse([]byte(tt.line), ref, tt.loc)
+			got := syslog.Parse([]byte(tt.line), ref, tt.loc)
 			if !got.Timestamp.Equal(tt.want.Timestamp) {
 				t.Errorf("Timestamp = %v, want %v", got.Timestamp, tt.want.Timestamp)
 			}
 			got.Timestamp, tt.want.Timestamp = time.Time{}, time.Time{}
 			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("Parse(%q)\n got %+v\nwant %+v", tt.line, got, tt.want)
+				t.Errorf("syslog.Parse(%q)\n got %+v\nwant %+v", tt.line, got, tt.want)
 			}
 		})
 	}
@@ -163,19 +164,19 @@ func TestBSDYearNearestReference(t *testing.T) {
 		{"Feb 29 10:00:00 h x: y", utc(2026, 3, 1, 0, 0, 0, 0), utc(2024, 2, 29, 10, 0, 0, 0)},
 	}
 	for _, tt := range tests {
-		got := Parse([]byte(tt.line), tt.received, nil)
+		got := syslog.Parse([]byte(tt.line), tt.received, nil)
 		if !got.HasTimestamp || !got.Timestamp.Equal(tt.want) {
-			t.Errorf("Parse(%q) received %v: timestamp %v (%v), want %v", tt.line, tt.received, got.Timestamp, got.HasTimestamp, tt.want)
+			t.Errorf("syslog.Parse(%q) received %v: timestamp %v (%v), want %v", tt.line, tt.received, got.Timestamp, got.HasTimestamp, tt.want)
 		}
 	}
 }
 
 func TestFacilitySeverityNames(t *testing.T) {
-	m := Parse([]byte("<191>Oct 11 22:14:15 h t: x"), ref, nil)
-	if FacilityName(m.Facility) != "local7" || SeverityName(m.Severity) != "debug" {
-		t.Errorf("<191>: facility %d %q severity %d %q", m.Facility, FacilityName(m.Facility), m.Severity, SeverityName(m.Severity))
+	m := syslog.Parse([]byte("<191>Oct 11 22:14:15 h t: x"), ref, nil)
+	if syslog.FacilityName(m.Facility) != "local7" || syslog.SeverityName(m.Severity) != "debug" {
+		t.Errorf("<191>: facility %d %q severity %d %q", m.Facility, syslog.FacilityName(m.Facility), m.Severity, syslog.SeverityName(m.Severity))
 	}
-	if FacilityName(24) != "" || SeverityName(-1) != "" {
+	if syslog.FacilityName(24) != "" || syslog.SeverityName(-1) != "" {
 		t.Error("out-of-range codes must have no name")
 	}
 }
@@ -219,7 +220,7 @@ func TestCorpus(t *testing.T) {
 				t.Fatalf("%d lines, want %d", len(lines), len(c.wants))
 			}
 			for i, line := range lines {
-				m := Parse([]byte(line), ref, c.loc)
+				m := syslog.Parse([]byte(line), ref, c.loc)
 				if !m.HeaderFound() || !m.HasTimestamp {
 					t.Errorf("line %d: no header/timestamp: %+v", i+1, m)
 					continue
@@ -275,7 +276,7 @@ func FuzzSyslog(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, line []byte) {
-		m := Parse(line, ref, nil)
+		m := syslog.Parse(line, ref, nil)
 		if !m.HeaderFound() && m.Body == "" && len(line) > 0 && !m.HasPriority {
 			// Without a header the text must be kept.
 			trimmed := len(line)
@@ -296,7 +297,7 @@ func BenchmarkParse3164(b *testing.B) {
 	line := []byte("<38>Mar  1 11:59:58 web01 sshd[1042]: Accepted publickey for alice from 192.0.2.10 port 52144 ssh2: ED25519 SHA256:abc")
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = Parse(line, ref, nil)
+		_ = syslog.Parse(line, ref, nil)
 	}
 }
 
@@ -304,6 +305,6 @@ func BenchmarkParse5424(b *testing.B) {
 	line := []byte(`<165>1 2024-03-01T11:59:58.003Z web01.example.com evntslog 1042 ID47 [exampleSDID@32473 iut="3" eventSource="Application" eventID="1011"] An application event log entry`)
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = Parse(line, ref, nil)
+		_ = syslog.Parse(line, ref, nil)
 	}
 }
