@@ -7,7 +7,9 @@ import (
 
 	"github.com/mamori-sec/mamori/internal/dataset"
 	"github.com/mamori-sec/mamori/internal/datasets/accesslog"
+	"github.com/mamori-sec/mamori/internal/datasets/aws/cloudtrail"
 	"github.com/mamori-sec/mamori/internal/datasets/aws/elb"
+	"github.com/mamori-sec/mamori/internal/datasets/aws/guardduty"
 	"github.com/mamori-sec/mamori/internal/datasets/aws/vpcflow"
 	"github.com/mamori-sec/mamori/internal/datasets/aws/waf"
 	"github.com/mamori-sec/mamori/internal/datasets/azure"
@@ -64,6 +66,8 @@ func Builtin(opts Options) *dataset.Registry {
 		panw.New(panw.Options{Location: opts.Location, Now: opts.Now}),
 		fortinet.New(fortinet.Options{Location: opts.Location, Now: opts.Now}),
 		linux.New(linux.Options{Location: opts.Location, Now: opts.Now}),
+		cloudtrail.New(cloudtrail.Options{Location: opts.Location, Now: opts.Now}),
+		guardduty.New(guardduty.Options{Location: opts.Location, Now: opts.Now}),
 		vpcflow.New(vpcflow.Options{}),
 		elb.New(elb.Options{Location: opts.Location}),
 		waf.New(waf.Options{}),
