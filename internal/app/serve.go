@@ -44,6 +44,23 @@ func (a *App) Serve(ctx context.Context, version string, ready func(addrs map[st
 		wg.Wait()
 	}()
 
+	collectors, err := a.collectors()
+	if err != nil {
+		return err
+	}
+	collectCtx, stopCollect := context.WithCancel(ctx)
+	defer stopCollect()
+	for _, c := range collectors {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := c.Run(collectCtx); err != nil {
+				a.Logger.Error("collector stopped", "collector", c.name, "err", err)
+			}
+		}()
+		a.Logger.Info("collecting", "collector", c.name)
+	}
+
 	addrs := map[string]string{}
 	sm, err := syslog.NewMetrics(a.Metrics.Registry)
 	if err != nil {

@@ -16,6 +16,11 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/mamori-sec/mamori/internal/collect/cylance"
+	"github.com/mamori-sec/mamori/internal/collect/googleworkspace"
+	"github.com/mamori-sec/mamori/internal/collect/msgraph"
+	"github.com/mamori-sec/mamori/internal/collect/tail"
 )
 
 // Config is the whole configuration. Field comments are the reference; the
@@ -35,6 +40,24 @@ type Config struct {
 	// Sources map archive key prefixes written by others (CloudTrail's S3
 	// delivery, fluentd's S3 output) to datasets.
 	Sources []Source `yaml:"sources"`
+	// Collect configures the collectors that fetch logs from where they do
+	// not push them: vendors' APIs and local files (docs/collectors.md).
+	Collect Collect `yaml:"collect"`
+}
+
+// Collect lists the collectors, by kind. Each entry is one collector with
+// its own cursor; names must be unique across all of them.
+type Collect struct {
+	GoogleWorkspace []googleworkspace.Config `yaml:"google_workspace"`
+	MicrosoftGraph  []msgraph.Config         `yaml:"microsoft_graph"`
+	Cylance         []cylance.Config         `yaml:"cylance"`
+	Tail            []tail.Config            `yaml:"tail"`
+}
+
+// collectorNamer is what every collector config has.
+type collectorNamer interface {
+	Validate() error
+	StateName() string
 }
 
 // HTTP is the API listener.
@@ -272,6 +295,7 @@ func (c *Config) Finish() error {
 			errs = append(errs, fmt.Errorf("retention.datasets.%s: must not be negative", name))
 		}
 	}
+	errs = append(errs, c.Collect.validate()...)
 	for i, s := range c.Sources {
 		if s.Prefix == "" || strings.HasPrefix(s.Prefix, "raw/") {
 			errs = append(errs, fmt.Errorf("sources[%d].prefix: must be set and outside raw/", i))
@@ -281,6 +305,38 @@ func (c *Config) Finish() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// validate checks every collector's configuration and that their names,
+// which name their state files, are unique.
+func (c Collect) validate() []error {
+	var errs []error
+	seen := map[string]string{}
+	check := func(kind string, i int, cfg collectorNamer) {
+		where := fmt.Sprintf("collect.%s[%d]", kind, i)
+		if err := cfg.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", where, err))
+			return
+		}
+		name := cfg.StateName()
+		if other, dup := seen[name]; dup {
+			errs = append(errs, fmt.Errorf("%s: name %q is also %s's: give each collector its own name", where, name, other))
+		}
+		seen[name] = where
+	}
+	for i, x := range c.GoogleWorkspace {
+		check("google_workspace", i, x)
+	}
+	for i, x := range c.MicrosoftGraph {
+		check("microsoft_graph", i, x)
+	}
+	for i, x := range c.Cylance {
+		check("cylance", i, x)
+	}
+	for i, x := range c.Tail {
+		check("tail", i, x)
+	}
+	return errs
 }
 
 // RetentionFor returns how long a dataset's events are kept; 0 is forever.
