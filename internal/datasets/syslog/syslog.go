@@ -22,7 +22,8 @@ type Options struct {
 	// BSD timestamp (nil means UTC).
 	Location *time.Location
 	// Now gives the reference time when a record has no receive time
-	// (nil means time.Now). A BSD timestamp's year is the one nearest it.
+	// (nil means time.Now). A BSD timestamp's year is the latest that puts
+	// it no more than a day after it.
 	Now func() time.Time
 	// Body picks the dataset for a message body in another format, or
 	// reports false to keep the message as syslog. The registry passes a

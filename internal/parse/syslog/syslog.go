@@ -98,8 +98,9 @@ type SDParam struct {
 // Parse parses one syslog message.
 //
 // ref is the time the message was received: a BSD timestamp has no year, and
-// Parse picks the year that puts it nearest ref (so "Dec 31" received on
-// 1 January is last year). loc is the zone of timestamps that carry none
+// Parse picks the latest year that puts it no more than a day after ref (so
+// "Dec 31" received on 1 January is last year, "Mar 1" received in
+// November this year). loc is the zone of timestamps that carry none
 // (nil means UTC).
 func Parse(line []byte, ref time.Time, loc *time.Location) Message {
 	return ParseString(string(line), ref, loc)

@@ -152,7 +152,9 @@ func TestParse(t *testing.T) {
 	}
 }
 
-func TestBSDYearNearestReference(t *testing.T) {
+// A BSD timestamp takes the latest year that does not put it more than a
+// day after its receive time.
+func TestBSDYearNotInTheFuture(t *testing.T) {
 	tests := []struct {
 		line     string
 		received time.Time
@@ -162,6 +164,11 @@ func TestBSDYearNearestReference(t *testing.T) {
 		{"Jan  1 00:00:01 h x: y", utc(2024, 12, 31, 23, 59, 59, 0), utc(2025, 1, 1, 0, 0, 1, 0)},
 		{"Jun 15 10:00:00 h x: y", utc(2024, 6, 15, 11, 0, 0, 0), utc(2024, 6, 15, 10, 0, 0, 0)},
 		{"Feb 29 10:00:00 h x: y", utc(2026, 3, 1, 0, 0, 0, 0), utc(2024, 2, 29, 10, 0, 0, 0)},
+		// Nearer next March, but a log is not from the future.
+		{"Mar  1 10:00:00 h x: y", utc(2026, 11, 23, 0, 0, 0, 0), utc(2026, 3, 1, 10, 0, 0, 0)},
+		// A clock a few hours ahead, just after midnight on New Year's Eve.
+		{"Jan  1 03:00:00 h x: y", utc(2026, 12, 31, 23, 0, 0, 0), utc(2027, 1, 1, 3, 0, 0, 0)},
+		{"Nov 25 10:00:00 h x: y", utc(2026, 11, 23, 0, 0, 0, 0), utc(2025, 11, 25, 10, 0, 0, 0)},
 	}
 	for _, tt := range tests {
 		got := syslog.Parse([]byte(tt.line), tt.received, nil)

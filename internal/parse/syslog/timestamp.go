@@ -165,38 +165,32 @@ func parseBSD(s string) (b bsdStamp, n int, ok bool) {
 	return b, i, true
 }
 
+// futureSlack is how far after the receive time a BSD timestamp may lie and
+// still be taken for this year: senders' clocks run a little ahead.
+const futureSlack = 24 * time.Hour
+
 // resolve turns a BSD timestamp into a time: in loc, and when the message
-// gives no year, in the year that puts it nearest ref. A date that does not
-// exist in a candidate year (29 February) rules that year out.
+// gives no year, in the latest year that does not put it more than a day
+// after ref. Logs describe the past: "Mar 1" received in November is this
+// March, not next (the nearest). A date that does not exist in a candidate
+// year (29 February) rules that year out.
 func (b bsdStamp) resolve(ref time.Time, loc *time.Location) (time.Time, bool) {
 	if b.year != 0 {
 		t := time.Date(b.year, b.month, b.day, b.hour, b.minute, b.second, b.nsec, loc)
 		return t, t.Day() == b.day
 	}
 	refYear := ref.In(loc).Year()
-	var best time.Time
-	var bestDist time.Duration
-	found := false
-	// Most messages are from this year, the year before (received just
-	// after New Year) or next year (a sender's clock slightly ahead); a
-	// 29 February needs a leap year further back.
-	for y := refYear + 1; y >= refYear-4; y-- {
+	limit := ref.Add(futureSlack)
+	// A 29 February may need a leap year up to eight years back (1900 and
+	// 2100 are none).
+	for y := refYear + 1; y >= refYear-8; y-- {
 		t := time.Date(y, b.month, b.day, b.hour, b.minute, b.second, b.nsec, loc)
-		if t.Day() != b.day {
+		if t.Day() != b.day || t.After(limit) {
 			continue
 		}
-		dist := t.Sub(ref)
-		if dist < 0 {
-			dist = -dist
-		}
-		if !found || dist < bestDist {
-			best, bestDist, found = t, dist, true
-		}
-		if found && y < refYear-1 {
-			break
-		}
+		return t, true
 	}
-	return best, found
+	return time.Time{}, false
 }
 
 func validDate(year, month, day, hour, minute, sec int) bool {
