@@ -46,6 +46,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitError
 	}
 	if *check {
+		// Mapping files are read and checked too.
+		if _, err := app.Registry(cfg); err != nil {
+			fmt.Fprintf(stderr, "mamori serve: configuration is invalid:\n%v\n", err)
+			return exitError
+		}
 		fmt.Fprintln(stdout, "configuration OK")
 		return exitOK
 	}

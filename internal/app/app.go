@@ -14,6 +14,7 @@ import (
 	"github.com/mamori-sec/mamori/internal/config"
 	"github.com/mamori-sec/mamori/internal/dataset"
 	"github.com/mamori-sec/mamori/internal/datasets"
+	"github.com/mamori-sec/mamori/internal/datasets/mapping"
 	"github.com/mamori-sec/mamori/internal/metrics"
 	"github.com/mamori-sec/mamori/internal/pipeline"
 	"github.com/mamori-sec/mamori/internal/query"
@@ -44,7 +45,11 @@ func Registry(cfg config.Config) (*dataset.Registry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("timezone: %w", err)
 	}
-	return datasets.Builtin(datasets.Options{Location: loc}), nil
+	custom, err := mapping.LoadAll(cfg.Datasets, mapping.Options{Location: loc}, datasets.IsBuiltin)
+	if err != nil {
+		return nil, err
+	}
+	return datasets.Builtin(datasets.Options{Location: loc, Custom: custom}), nil
 }
 
 // Open opens the archive and the store of a finished (validated) config.

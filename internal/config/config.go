@@ -40,6 +40,9 @@ type Config struct {
 	// Sources map archive key prefixes written by others (CloudTrail's S3
 	// delivery, fluentd's S3 output) to datasets.
 	Sources []Source `yaml:"sources"`
+	// Datasets are mapping files that define custom datasets without code
+	// (docs/datasets/custom.md).
+	Datasets []string `yaml:"datasets"`
 	// Collect configures the collectors that fetch logs from where they do
 	// not push them: vendors' APIs and local files (docs/collectors.md).
 	Collect Collect `yaml:"collect"`

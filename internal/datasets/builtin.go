@@ -36,6 +36,10 @@ type Options struct {
 	// Now is the clock used when a record has no receive time (nil means
 	// time.Now).
 	Now func() time.Time
+	// Custom are datasets defined by mapping files (internal/datasets/
+	// mapping). They are registered first, so their claims are asked
+	// before the built-in ones: a mapping can take over a source.
+	Custom []dataset.Dataset
 }
 
 // Builtin returns the registry of every dataset mamori ships.
@@ -54,7 +58,8 @@ func Builtin(opts Options) *dataset.Registry {
 	inner := func(data []byte) (dataset.Dataset, bool) { return reg.Detect(data) }
 	claim := func(l dataset.Line) (dataset.Dataset, bool) { return reg.Claim(l) }
 
-	all := []dataset.Dataset{
+	all := append([]dataset.Dataset(nil), opts.Custom...)
+	all = append(all,
 		syslog.New(syslog.Options{Location: opts.Location, Now: opts.Now, Body: body, Claim: claim}),
 		cef.New(cef.Options{Location: opts.Location}),
 		leef.New(leef.Options{Location: opts.Location}),
@@ -76,9 +81,15 @@ func Builtin(opts Options) *dataset.Registry {
 		cylance.New(cylance.Options{Location: opts.Location, Now: opts.Now}),
 		accesslog.NewNginx(accesslog.Options{Location: opts.Location, Now: opts.Now}),
 		accesslog.NewApache(accesslog.Options{Location: opts.Location, Now: opts.Now}),
-	}
+	)
 	all = append(all, googleworkspace.New(googleworkspace.Options{Location: opts.Location, Now: opts.Now})...)
 	all = append(all, azure.New(azure.Options{Location: opts.Location, Now: opts.Now})...)
 	reg = dataset.NewRegistry(all...)
 	return reg
+}
+
+// IsBuiltin reports whether mamori ships a dataset of this name.
+func IsBuiltin(name string) bool {
+	_, ok := Builtin(Options{}).Lookup(name)
+	return ok
 }
