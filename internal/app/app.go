@@ -15,6 +15,9 @@ import (
 	"github.com/mamori-sec/mamori/internal/dataset"
 	"github.com/mamori-sec/mamori/internal/datasets"
 	"github.com/mamori-sec/mamori/internal/datasets/mapping"
+	"github.com/mamori-sec/mamori/internal/enrich"
+	"github.com/mamori-sec/mamori/internal/enrich/dhcp"
+	"github.com/mamori-sec/mamori/internal/enrich/geoip"
 	"github.com/mamori-sec/mamori/internal/metrics"
 	"github.com/mamori-sec/mamori/internal/pipeline"
 	"github.com/mamori-sec/mamori/internal/query"
@@ -37,6 +40,10 @@ type App struct {
 	Scanner   *pipeline.Scanner
 	Searcher  *search.Searcher
 	Now       func() time.Time
+	// Read-time enrichment (nil when not configured).
+	Leases *dhcp.Table
+	Geo    *geoip.DB
+	Enrich *enrich.Chain
 }
 
 // Registry builds the dataset registry a configuration asks for.
@@ -84,6 +91,11 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 	}
 	a.Scanner = &pipeline.Scanner{Archive: arc, Store: st, Queue: q, Sources: sources, Datasets: reg, Logger: logger}
 	a.Searcher = search.New(st, reg, m)
+	if err := a.openEnrichment(); err != nil {
+		st.Close()
+		arc.Close()
+		return nil, err
+	}
 	return a, nil
 }
 

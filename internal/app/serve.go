@@ -44,6 +44,7 @@ func (a *App) Serve(ctx context.Context, version string, ready func(addrs map[st
 		wg.Wait()
 	}()
 
+	a.runEnrichment(ctx, &wg)
 	collectors, err := a.collectors()
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -43,9 +44,46 @@ type Config struct {
 	// Datasets are mapping files that define custom datasets without code
 	// (docs/datasets/custom.md).
 	Datasets []string `yaml:"datasets"`
+	// Enrichment adds context to events when they are read: who held an
+	// address (DHCP), where it is (GeoIP). docs/enrichment.md.
+	Enrichment Enrichment `yaml:"enrichment"`
 	// Collect configures the collectors that fetch logs from where they do
 	// not push them: vendors' APIs and local files (docs/collectors.md).
 	Collect Collect `yaml:"collect"`
+}
+
+// Enrichment configures read-time enrichment.
+type Enrichment struct {
+	DHCP  DHCPEnrichment  `yaml:"dhcp"`
+	GeoIP GeoIPEnrichment `yaml:"geoip"`
+}
+
+// DHCPEnrichment attributes addresses to the machines that leased them.
+type DHCPEnrichment struct {
+	// Enabled learns leases from dhcp.lease events (default true).
+	Enabled *bool `yaml:"enabled"`
+	// Retention keeps lease intervals this long after they end (default 30d).
+	Retention Duration `yaml:"retention"`
+	// DefaultLease is the length of a bind whose log gives none (default 24h).
+	DefaultLease Duration `yaml:"default_lease"`
+}
+
+// On reports whether DHCP attribution is enabled.
+func (d DHCPEnrichment) On() bool { return d.Enabled == nil || *d.Enabled }
+
+// GeoIPEnrichment locates public addresses with MaxMind-format databases.
+type GeoIPEnrichment struct {
+	// CityDatabase is a GeoIP2/GeoLite2 City or Country .mmdb; "" disables geo.
+	CityDatabase string `yaml:"city_database"`
+	// ASNDatabase is a GeoLite2-ASN or GeoIP2-ISP .mmdb; "" disables as.*.
+	ASNDatabase string `yaml:"asn_database"`
+	// ReloadInterval is how often the files are checked for a new version
+	// (default 10m).
+	ReloadInterval Duration `yaml:"reload_interval"`
+	// SkipNetworks are CIDRs never looked up, besides the private ranges.
+	SkipNetworks []string `yaml:"skip_networks"`
+	// Verify checks every record of a file when it is opened.
+	Verify bool `yaml:"verify"`
 }
 
 // Collect lists the collectors, by kind. Each entry is one collector with
@@ -299,6 +337,14 @@ func (c *Config) Finish() error {
 		}
 	}
 	errs = append(errs, c.Collect.validate()...)
+	for i, n := range c.Enrichment.GeoIP.SkipNetworks {
+		if _, err := netip.ParsePrefix(n); err != nil {
+			errs = append(errs, fmt.Errorf("enrichment.geoip.skip_networks[%d]: %w", i, err))
+		}
+	}
+	if c.Enrichment.GeoIP.ReloadInterval <= 0 {
+		c.Enrichment.GeoIP.ReloadInterval = Duration(10 * time.Minute)
+	}
 	for i, s := range c.Sources {
 		if s.Prefix == "" || strings.HasPrefix(s.Prefix, "raw/") {
 			errs = append(errs, fmt.Errorf("sources[%d].prefix: must be set and outside raw/", i))

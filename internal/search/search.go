@@ -64,6 +64,10 @@ type Searcher struct {
 	// (default 10,000), as Elasticsearch's track_total_hits does: past it
 	// the total is reported as "at least".
 	CountLimit int64
+	// Enrich, when set, adds read-time context (DHCP attribution, GeoIP)
+	// to each page after its events are matched: enriched fields are
+	// shown, not searched.
+	Enrich func(ctx context.Context, evs []*event.Event)
 
 	blocks *blockCache
 	bloom  blooms
@@ -129,6 +133,9 @@ func (s *Searcher) Search(ctx context.Context, r Request) (Result, error) {
 	}
 	if err != nil {
 		return Result{}, err
+	}
+	if s.Enrich != nil && len(res.Events) > 0 {
+		s.Enrich(ctx, res.Events)
 	}
 	res.Took = time.Since(start)
 	if s.Metrics != nil {
