@@ -11,16 +11,18 @@
 # and MAMORI_MINIO_DIR (the server's temp dir, holding its data, log and pid).
 # Everything else goes to stderr.
 #
-# MinIO is installed with `go install github.com/minio/minio@latest` into
-# ./.tools/bin of the repository (git-ignored). The first build takes a few
+# MinIO is built with `go install` at a pinned version into a cache outside
+# the checkout (${XDG_CACHE_HOME:-~/.cache}/mamori-tools/minio-VERSION), so a
+# fresh checkout on the same machine reuses it; the first build takes a few
 # minutes. MINIO_BIN overrides the binary to run.
 #
 # The server listens on 127.0.0.1 only, on PORT or the first free port from
 # 9100 on, with the web console off. The data lives in a fresh temp dir.
 set -euo pipefail
 
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-bindir=$repo/.tools/bin
+# The MinIO release the tests run against (a pseudo-version of its module).
+version=v0.0.0-20260212201848-7aac2a2c5b7c
+bindir=${XDG_CACHE_HOME:-$HOME/.cache}/mamori-tools/minio-$version
 minio=${MINIO_BIN:-$bindir/minio}
 
 say() { printf 'minio.sh: %s\n' "$*" >&2; }
@@ -35,7 +37,7 @@ install_minio() {
 	fi
 	say "installing MinIO into $bindir (go install; takes minutes the first time)"
 	mkdir -p "$bindir"
-	GOBIN=$bindir go install github.com/minio/minio@latest
+	GOBIN=$bindir go install "github.com/minio/minio@$version"
 }
 
 port_free() { # port_free PORT: nothing accepts connections on 127.0.0.1:PORT

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what the tests need
-# (rsyslog, syslog-ng, logger, zstd, ripgrep, staticcheck), checks formatting
-# and vet, runs every test with the real senders required, then each fuzzer
-# briefly.
+# (rsyslog, syslog-ng, logger, zstd, ripgrep, staticcheck, MinIO), checks
+# formatting and vet, starts MinIO on 127.0.0.1, runs every test with the
+# real senders and S3 required, then each fuzzer briefly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-FUZZTIME=${FUZZTIME:-10s}
+FUZZTIME=${FUZZTIME:-5s}
 
 ./scripts/install-test-deps.sh
 
@@ -25,6 +25,11 @@ if ! command -v staticcheck >/dev/null 2>&1; then
   export PATH="$PWD/.tools/bin:$PATH"
 fi
 staticcheck ./...
+
+echo "== MinIO (for the S3 tests)"
+eval "$(./scripts/minio.sh start)"
+trap './scripts/minio.sh stop' EXIT
+export MAMORI_REQUIRE_S3=1
 
 echo "== go test"
 export MAMORI_REQUIRE_SENDERS=1
