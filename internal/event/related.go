@@ -66,11 +66,6 @@ const (
 	kindHash
 )
 
-var hashAlgorithms = map[string]bool{
-	"md5": true, "sha1": true, "sha256": true, "sha384": true, "sha512": true,
-	"ssdeep": true, "tlsh": true, "imphash": true, "sha224": true,
-}
-
 var hostFields = map[string]bool{
 	"host.name": true, "host.hostname": true, "observer.hostname": true, "observer.name": true,
 	"source.domain": true, "destination.domain": true, "client.domain": true, "server.domain": true,
@@ -86,15 +81,26 @@ func relatedKind(k string) kind {
 	if i := strings.LastIndexByte(k, '.'); i >= 0 {
 		last = k[i+1:]
 	}
-	switch {
-	case last == "ip" || last == "ips":
+	// Switch on the last segment first: most fields are none of these,
+	// and this spares them the map lookups of the whole name.
+	switch last {
+	case "ip", "ips":
 		return kindIP
-	case hostFields[k]:
-		return kindHost
-	case (last == "name" || last == "email") && isUserPath(k):
-		return kindUser
-	case hashAlgorithms[last] && strings.Contains(k, "hash."):
-		return kindHash
+	case "name", "hostname", "domain", "address":
+		if hostFields[k] {
+			return kindHost
+		}
+		if last == "name" && isUserPath(k) {
+			return kindUser
+		}
+	case "email":
+		if isUserPath(k) {
+			return kindUser
+		}
+	case "md5", "sha1", "sha224", "sha256", "sha384", "sha512", "ssdeep", "tlsh", "imphash":
+		if strings.Contains(k, "hash.") {
+			return kindHash
+		}
 	}
 	return kindNone
 }
