@@ -18,42 +18,86 @@ const (
 // IP, user or host name finds every event that mentions it. It is
 // idempotent and keeps values already present.
 func (e *Event) FillRelated() {
-	var ips, users, hosts, hashes []string
+	var r relatedValues
 	for k, v := range e.m {
-		if strings.HasPrefix(k, "related.") {
+		kd := relatedKind(k)
+		if kd == kindNone || strings.HasPrefix(k, "related.") {
 			continue
 		}
-		switch relatedKind(k) {
-		case kindIP:
-			for _, s := range valueStrings(v) {
-				if a, err := netip.ParseAddr(s); err == nil {
-					ips = append(ips, a.Unmap().String())
-				}
+		// Values are walked in place: most are single strings, and boxing
+		// each in a slice would allocate for every field.
+		switch x := v.(type) {
+		case string:
+			r.add(kd, x)
+		case []string:
+			for _, s := range x {
+				r.add(kd, s)
 			}
-		case kindUser:
-			users = append(users, valueStrings(v)...)
-		case kindHost:
-			for _, s := range valueStrings(v) {
-				if _, err := netip.ParseAddr(s); err == nil {
-					ips = append(ips, s) // a host given as an address
-					continue
+		case []any:
+			for _, el := range x {
+				if s, ok := el.(string); ok {
+					r.add(kd, s)
 				}
-				hosts = append(hosts, s)
-			}
-		case kindHash:
-			for _, s := range valueStrings(v) {
-				hashes = append(hashes, strings.ToLower(s))
 			}
 		}
 	}
-	sortStrings(ips)
-	sortStrings(users)
-	sortStrings(hosts)
-	sortStrings(hashes)
-	e.Append(RelatedIP, ips...)
-	e.Append(RelatedUser, users...)
-	e.Append(RelatedHosts, hosts...)
-	e.Append(RelatedHash, hashes...)
+	sortStrings(r.ips)
+	sortStrings(r.users)
+	sortStrings(r.hosts)
+	sortStrings(r.hashes)
+	e.Append(RelatedIP, r.ips...)
+	e.Append(RelatedUser, r.users...)
+	e.Append(RelatedHosts, r.hosts...)
+	e.Append(RelatedHash, r.hashes...)
+}
+
+// relatedValues collects an event's related values by kind.
+type relatedValues struct {
+	ips, users, hosts, hashes []string
+}
+
+func (r *relatedValues) add(kd kind, s string) {
+	switch kd {
+	case kindIP:
+		if c, ok := canonicalAddr(s); ok {
+			r.ips = append(r.ips, c)
+		}
+	case kindUser:
+		r.users = append(r.users, s)
+	case kindHost:
+		if _, err := netip.ParseAddr(s); err == nil {
+			r.ips = append(r.ips, s) // a host given as an address
+			return
+		}
+		r.hosts = append(r.hosts, s)
+	case kindHash:
+		r.hashes = append(r.hashes, lowerASCII(s))
+	}
+}
+
+// canonicalAddr returns an address in canonical form. A dotted IPv4 that
+// parses is canonical already (netip refuses leading zeros), so it is
+// returned as it is, without a new string.
+func canonicalAddr(s string) (string, bool) {
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return "", false
+	}
+	if a.Is4() {
+		return s, true
+	}
+	return a.Unmap().String(), true
+}
+
+// lowerASCII lower-cases s, allocating only when it has upper-case letters
+// (hex digests usually have none).
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			return strings.ToLower(s)
+		}
+	}
+	return s
 }
 
 type kind int
@@ -110,24 +154,6 @@ func relatedKind(k string) kind {
 func isUserPath(k string) bool {
 	return k == "user.name" || k == "user.email" ||
 		strings.HasPrefix(k, "user.") || strings.Contains(k, ".user.")
-}
-
-func valueStrings(v any) []string {
-	switch x := v.(type) {
-	case string:
-		return []string{x}
-	case []string:
-		return x
-	case []any:
-		var out []string
-		for _, el := range x {
-			if s, ok := el.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	return nil
 }
 
 func sortStrings(s []string) {
