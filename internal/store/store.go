@@ -161,6 +161,8 @@ func (s *Store) migrate(ctx context.Context) error {
 		`CREATE TABLE IF NOT EXISTS meta (name VARCHAR PRIMARY KEY, value VARCHAR)`,
 		// Added after the first release of the blocks table.
 		`ALTER TABLE blocks ADD COLUMN IF NOT EXISTS header BLOB`,
+		// Alerts and their notification outbox (alerts.go).
+		AlertsDDL, OutboxDDL,
 	} {
 		if _, err := s.db.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("migrate: %w", err)
