@@ -25,21 +25,32 @@ const BloomFPR = 0.01
 // value alike (query.MayMatch).
 func IndexBlock(recs []dataset.Record, events [][]*event.Event) []byte {
 	b := tokens.NewBuilder(BloomFPR)
+	// Values repeat across a block's events (a vendor, a category, a host)
+	// and across fields of one event (host.name, server.name): each
+	// distinct value is tokenized once, which gives the same filter.
+	seen := make(map[string]struct{}, 256)
+	add := func(s string) {
+		if _, ok := seen[s]; ok {
+			return
+		}
+		seen[s] = struct{}{}
+		b.AddString(s)
+	}
 	for i, r := range recs {
 		b.Add(r.Data)
 		for _, e := range events[i] {
 			e.Range(func(_ string, v any) {
 				switch x := v.(type) {
 				case string:
-					b.AddString(x)
+					add(x)
 				case []string:
 					for _, s := range x {
-						b.AddString(s)
+						add(s)
 					}
 				case []any:
 					for _, el := range x {
 						if s, ok := el.(string); ok {
-							b.AddString(s)
+							add(s)
 						}
 					}
 				}
