@@ -34,9 +34,13 @@ const (
 	FieldKind      = "event.kind"
 )
 
-// Event is one ECS document. The zero value is not usable; call New.
+// Event is one ECS document. The zero value is not usable; call New. An
+// Event must not be copied by value: its string slabs (box.go) would be
+// shared and overwritten.
 type Event struct {
 	m map[string]any
+	// slab holds the string headers SetString's values point to (box.go).
+	slab []string
 }
 
 // New returns an empty event with room for n fields.

@@ -2,7 +2,10 @@ package event
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -130,3 +133,71 @@ func TestIDIsDeterministic(t *testing.T) {
 		t.Fatalf("id %q has length %d", a, len(a))
 	}
 }
+
+// SetString's values behave as strings set with Set, and survive garbage
+// collections and later SetString calls (which fill more slabs).
+func TestSetStringIsSet(t *testing.T) {
+	a, b := New(4), New(4)
+	var want []string
+	for i := 0; i < 3*slabSize+5; i++ {
+		s := fmt.Sprintf("value-%d-%s", i, strings.Repeat("x", i%7))
+		field := fmt.Sprintf("f.%d", i)
+		a.SetString(field, s)
+		b.Set(field, s)
+		want = append(want, s)
+		if i%20 == 0 {
+			runtime.GC()
+		}
+	}
+	a.SetString("gone", "x")
+	a.SetString("gone", "")
+	runtime.GC()
+	if a.Has("gone") {
+		t.Error("SetString with an empty value did not delete the field")
+	}
+	for i, w := range want {
+		field := fmt.Sprintf("f.%d", i)
+		v, _ := a.Get(field)
+		if s, ok := v.(string); !ok || s != w || a.String(field) != w {
+			t.Fatalf("%s = %#v, want %q", field, v, w)
+		}
+	}
+	ja, _ := a.MarshalJSON()
+	jb, _ := b.MarshalJSON()
+	if string(ja) != string(jb) {
+		t.Errorf("JSON differs:\n%s\n%s", ja, jb)
+	}
+}
+
+func BenchmarkSetString(b *testing.B) {
+	vals := make([]string, 40)
+	for i := range vals {
+		vals[i] = fmt.Sprintf("value %d", i)
+	}
+	b.Run("Set", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			e := New(48)
+			for i, v := range vals {
+				e.Set(fieldNames[i], v)
+			}
+		}
+	})
+	b.Run("SetString", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			e := New(48)
+			for i, v := range vals {
+				e.SetString(fieldNames[i], v)
+			}
+		}
+	})
+}
+
+var fieldNames = func() []string {
+	out := make([]string, 40)
+	for i := range out {
+		out[i] = fmt.Sprintf("field.%d", i)
+	}
+	return out
+}()

@@ -40,11 +40,11 @@ var agents = [...]struct{ token, name string }{
 
 func setUserAgent(ev *event.Event, ua string) {
 	name, version := browser(ua)
-	ev.Set("user_agent.name", name)
-	ev.Set("user_agent.version", version)
+	ev.SetString("user_agent.name", name)
+	ev.SetString("user_agent.version", version)
 	osName, osVersion := operatingSystem(ua)
-	ev.Set("user_agent.os.name", osName)
-	ev.Set("user_agent.os.version", osVersion)
+	ev.SetString("user_agent.os.name", osName)
+	ev.SetString("user_agent.os.version", osVersion)
 }
 
 func browser(ua string) (name, version string) {

@@ -20,10 +20,10 @@ func (p *parser) mapLine(ev *event.Event, l *line) {
 		ev.Set(p.ns+"remote_ip_list", l.clients)
 	}
 	if l.user != "-" {
-		ev.Set("user.name", l.user)
+		ev.SetString("user.name", l.user)
 	}
 	if l.ident != "-" {
-		ev.Set(p.ns+"ident", l.ident)
+		ev.SetString(p.ns+"ident", l.ident)
 	}
 	vhost, vport := splitHostPort(l.vhost)
 	setAddress(ev, "destination", vhost)
@@ -47,10 +47,10 @@ func (p *parser) mapLine(ev *event.Event, l *line) {
 		ev.Set("http.response.body.bytes", n)
 	}
 	if l.referrer != "-" {
-		ev.Set("http.request.referrer", l.referrer)
+		ev.SetString("http.request.referrer", l.referrer)
 	}
 	if l.hasAgent && l.agent != "-" && l.agent != "" {
-		ev.Set("user_agent.original", l.agent)
+		ev.SetString("user_agent.original", l.agent)
 		setUserAgent(ev, l.agent)
 	}
 	p.mapExtras(ev, l.extras)
@@ -75,12 +75,12 @@ func (p *parser) mapRequest(ev *event.Event, req, vhost string) {
 	// The target may hold spaces when the client sent them (the server
 	// answers 400 but logs the line as received).
 	if !isToken(method) || target == "" {
-		ev.Set(p.ns+"request", req)
+		ev.SetString(p.ns+"request", req)
 		return
 	}
-	ev.Set("http.request.method", method)
+	ev.SetString("http.request.method", method)
 	if proto != "" {
-		ev.Set("http.version", proto[len("HTTP/"):])
+		ev.SetString("http.version", proto[len("HTTP/"):])
 	}
 	setURL(ev, method, target, vhost)
 }
@@ -104,13 +104,13 @@ func isToken(s string) bool {
 // percent-decoded, as Elastic's pipelines write it; url.original keeps the
 // target as sent.
 func setURL(ev *event.Event, method, target, vhost string) {
-	ev.Set("url.original", target)
+	ev.SetString("url.original", target)
 	domain, rest := vhost, target
 	switch {
 	case strings.HasPrefix(target, "/"):
 	case strings.Contains(target, "://"):
 		scheme, after, _ := strings.Cut(target, "://")
-		ev.Set("url.scheme", strings.ToLower(scheme))
+		ev.SetString("url.scheme", strings.ToLower(scheme))
 		end := strings.IndexAny(after, "/?#")
 		if end < 0 {
 			end = len(after)
@@ -125,33 +125,33 @@ func setURL(ev *event.Event, method, target, vhost string) {
 		}
 	case method == "CONNECT":
 		host, hport := splitHostPort(target)
-		ev.Set("url.domain", host)
+		ev.SetString("url.domain", host)
 		if n, ok := port(hport); ok {
 			ev.Set("url.port", n)
 		}
 		return
 	default:
 		// "*" (OPTIONS *) or something unusual: no parts to tell.
-		ev.Set("url.domain", vhost)
+		ev.SetString("url.domain", vhost)
 		return
 	}
-	ev.Set("url.domain", domain)
+	ev.SetString("url.domain", domain)
 	if i := strings.IndexByte(rest, '#'); i >= 0 {
-		ev.Set("url.fragment", rest[i+1:])
+		ev.SetString("url.fragment", rest[i+1:])
 		rest = rest[:i]
 	}
 	path := rest
 	if i := strings.IndexByte(rest, '?'); i >= 0 {
 		path = rest[:i]
-		ev.Set("url.query", rest[i+1:])
+		ev.SetString("url.query", rest[i+1:])
 	}
 	if strings.IndexByte(path, '%') >= 0 {
 		if dec, err := url.PathUnescape(path); err == nil {
 			path = dec
 		}
 	}
-	ev.Set("url.path", path)
-	ev.Set("url.extension", extension(path))
+	ev.SetString("url.path", path)
+	ev.SetString("url.extension", extension(path))
 }
 
 // extension is the part after the last dot of the path's last segment ("ico"
@@ -228,7 +228,7 @@ func (p *parser) setForwarded(ev *event.Event, list string) {
 	ev.Set(p.ns+"forwarded_for", addrs)
 	for _, a := range addrs {
 		if ip, ok := canonicalIP(a); ok {
-			ev.Set("network.forwarded_ip", ip)
+			ev.SetString("network.forwarded_ip", ip)
 			return
 		}
 	}
@@ -264,12 +264,12 @@ func setAddress(ev *event.Event, side, addr string) {
 	if addr == "" || addr == "-" {
 		return
 	}
-	ev.Set(side+".address", addr)
+	ev.SetString(side+".address", addr)
 	if ip, ok := canonicalIP(addr); ok {
-		ev.Set(side+".ip", ip)
+		ev.SetString(side+".ip", ip)
 		return
 	}
-	ev.Set(side+".domain", addr)
+	ev.SetString(side+".domain", addr)
 }
 
 func canonicalIP(s string) (string, bool) {

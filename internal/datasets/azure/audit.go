@@ -28,20 +28,20 @@ func audit(env, props jsontree.Value) *event.Event {
 	if outcome == "" {
 		outcome = resultOutcome(env.Get("resultType").Text())
 	}
-	ev.Set("event.outcome", outcome)
-	ev.Set(event.FieldMessage, props.Get("resultReason").Text())
+	ev.SetString("event.outcome", outcome)
+	ev.SetString(event.FieldMessage, props.Get("resultReason").Text())
 	ev.SetIfAbsent("azure.correlation_id", props.Get("correlationId").Text())
 
 	if u := props.Path("initiatedBy", "user"); u.Kind() == jsontree.Object {
 		setUser(ev, "user", u.Get("userPrincipalName").Text(), u.Get("displayName").Text(), u.Get("id").Text())
 		if ip, ok := parseIP(u.Get("ipAddress").Text()); ok {
-			ev.Set("source.ip", ip)
+			ev.SetString("source.ip", ip)
 		}
 	}
 	setTargets(ev, props.Get("targetResources"))
 	for d := range props.Get("additionalDetails").Elements() {
 		if strings.EqualFold(d.Get("key").Text(), "User-Agent") {
-			ev.Set("user_agent.original", d.Get("value").Text())
+			ev.SetString("user_agent.original", d.Get("value").Text())
 		}
 	}
 
@@ -99,8 +99,8 @@ func setTargets(ev *event.Event, targets jsontree.Value) {
 		case "Group":
 			if !group {
 				group = true
-				ev.Set("group.id", t.Get("id").Text())
-				ev.Set("group.name", t.Get("displayName").Text())
+				ev.SetString("group.id", t.Get("id").Text())
+				ev.SetString("group.name", t.Get("displayName").Text())
 			}
 		}
 	}
@@ -116,11 +116,11 @@ func other(r jsontree.Value, own kind) *event.Event {
 		ns = own.dataset()
 	}
 	ev := event.New(32 + 2*r.Get("properties").Len())
-	ev.Set(event.FieldDataset, own.dataset())
+	ev.SetString(event.FieldDataset, own.dataset())
 	ev.Set(event.FieldKind, "event")
 	ev.Set("cloud.provider", "azure")
 	setEnvelope(ev, r, ns)
-	ev.Set("event.outcome", resultOutcome(r.Get("resultType").Text()))
+	ev.SetString("event.outcome", resultOutcome(r.Get("resultType").Text()))
 	setProperties(ev, r.Get("properties"), ns+".properties.")
 	return ev
 }

@@ -24,26 +24,26 @@ func setEnvelope(ev *event.Event, r jsontree.Value, ns string) {
 			}
 		case "resourceId":
 			id := x.Text()
-			ev.Set("azure.resource.id", id)
+			ev.SetString("azure.resource.id", id)
 			if i := strings.LastIndex(id, "/providers/"); i >= 0 {
 				provider, _, _ := strings.Cut(id[i+len("/providers/"):], "/")
-				ev.Set("azure.resource.provider", provider)
+				ev.SetString("azure.resource.provider", provider)
 			}
 		case "tenantId":
-			ev.Set("azure.tenant_id", x.Text())
+			ev.SetString("azure.tenant_id", x.Text())
 		case "correlationId":
-			ev.Set("azure.correlation_id", x.Text())
+			ev.SetString("azure.correlation_id", x.Text())
 		case "Level", "level":
-			ev.Set("log.level", x.Text())
+			ev.SetString("log.level", x.Text())
 		case "durationMs":
 			if ms, ok := x.Float(); ok && ms >= 0 {
 				ev.Set("event.duration", int64(ms*float64(time.Millisecond)))
 			}
 		case "operationName":
-			ev.Set("event.action", x.Text())
-			ev.Set(ns+".operation_name", x.Text())
+			ev.SetString("event.action", x.Text())
+			ev.SetString(ns+".operation_name", x.Text())
 		case "callerIpAddress":
-			ev.Set(ns+".caller_ip_address", x.Text())
+			ev.SetString(ns+".caller_ip_address", x.Text())
 			if ip, ok := parseIP(x.Text()); ok {
 				ev.SetIfAbsent("source.ip", ip)
 			}
@@ -100,13 +100,13 @@ func resultOutcome(s string) string {
 // user.* below prefix ("user" or "user.target").
 func setUser(ev *event.Event, prefix, upn, displayName, id string) {
 	if name, domain, ok := splitUPN(upn); ok {
-		ev.Set(prefix+".name", name)
-		ev.Set(prefix+".domain", domain)
+		ev.SetString(prefix+".name", name)
+		ev.SetString(prefix+".domain", domain)
 	} else {
-		ev.Set(prefix+".name", upn)
+		ev.SetString(prefix+".name", upn)
 	}
-	ev.Set(prefix+".full_name", displayName)
-	ev.Set(prefix+".id", id)
+	ev.SetString(prefix+".full_name", displayName)
+	ev.SetString(prefix+".id", id)
 	if id != "" {
 		// related.user holds every way a user is named; FillRelated
 		// does not take ids.

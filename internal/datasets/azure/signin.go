@@ -27,13 +27,13 @@ func signIn(env, props jsontree.Value) *event.Event {
 
 	setUser(ev, "user", props.Get("userPrincipalName").Text(), props.Get("userDisplayName").Text(), props.Get("userId").Text())
 	if ip, ok := parseIP(props.Get("ipAddress").Text()); ok {
-		ev.Set("source.ip", ip)
+		ev.SetString("source.ip", ip)
 	}
 	setSignInStatus(ev, props.Get("status"), env.Get("resultType").Text())
 	setLocation(ev, props.Get("location"))
 	ev.SetIfAbsent("source.geo.country_iso_code", env.Get("location").Text())
 	setDevice(ev, props.Get("deviceDetail"))
-	ev.Set("user_agent.original", props.Get("userAgent").Text())
+	ev.SetString("user_agent.original", props.Get("userAgent").Text())
 	ev.SetIfAbsent("azure.correlation_id", props.Get("correlationId").Text())
 
 	setProperties(ev, props, signInNS+".properties.")
@@ -51,7 +51,7 @@ func setSignInStatus(ev *event.Event, status jsontree.Value, resultType string) 
 	case hasCode:
 		ev.Set("event.outcome", "failure")
 	default:
-		ev.Set("event.outcome", resultOutcome(resultType))
+		ev.SetString("event.outcome", resultOutcome(resultType))
 	}
 	reason := status.Get("failureReason").Text()
 	if hasCode && code == 0 {
@@ -61,20 +61,20 @@ func setSignInStatus(ev *event.Event, status jsontree.Value, resultType string) 
 	details := status.Get("additionalDetails").Text()
 	switch {
 	case reason != "" && details != "":
-		ev.Set(event.FieldMessage, reason+" ("+details+")")
+		ev.SetString(event.FieldMessage, reason+" ("+details+")")
 	case reason != "":
-		ev.Set(event.FieldMessage, reason)
+		ev.SetString(event.FieldMessage, reason)
 	default:
-		ev.Set(event.FieldMessage, details)
+		ev.SetString(event.FieldMessage, details)
 	}
 }
 
 // setLocation maps the sign-in's location, which Entra ID resolves from
 // the address itself.
 func setLocation(ev *event.Event, loc jsontree.Value) {
-	ev.Set("source.geo.city_name", loc.Get("city").Text())
-	ev.Set("source.geo.region_name", loc.Get("state").Text())
-	ev.Set("source.geo.country_iso_code", loc.Get("countryOrRegion").Text())
+	ev.SetString("source.geo.city_name", loc.Get("city").Text())
+	ev.SetString("source.geo.region_name", loc.Get("state").Text())
+	ev.SetString("source.geo.country_iso_code", loc.Get("countryOrRegion").Text())
 	geo := loc.Get("geoCoordinates")
 	lat, okLat := geo.Get("latitude").Float()
 	lon, okLon := geo.Get("longitude").Float()
@@ -87,12 +87,12 @@ func setLocation(ev *event.Event, loc jsontree.Value) {
 // setDevice maps the device the user signed in from: its id, and its
 // browser and operating system as the user agent Entra ID saw.
 func setDevice(ev *event.Event, d jsontree.Value) {
-	ev.Set("device.id", d.Get("deviceId").Text())
+	ev.SetString("device.id", d.Get("deviceId").Text())
 	if name, version := splitBrowser(d.Get("browser").Text()); name != "" {
-		ev.Set("user_agent.name", name)
-		ev.Set("user_agent.version", version)
+		ev.SetString("user_agent.name", name)
+		ev.SetString("user_agent.version", version)
 	}
-	ev.Set("user_agent.os.full", d.Get("operatingSystem").Text())
+	ev.SetString("user_agent.os.full", d.Get("operatingSystem").Text())
 }
 
 // splitBrowser splits Entra ID's browser text, a name and an optional

@@ -53,7 +53,7 @@ func (p *parser) Parse(rec dataset.Record) ([]*event.Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cef dataset: %w", err)
 	}
-	ev := event.New(24 + 2*len(m.Extensions))
+	ev := event.New(40 + 2*len(m.Extensions))
 	Map(ev, &m, rec.Received, p.loc)
 	return []*event.Event{ev}, nil
 }
@@ -68,29 +68,33 @@ func Map(ev *event.Event, m *parsecef.Message, received time.Time, loc *time.Loc
 	if loc == nil {
 		loc = time.UTC
 	}
-	ev.Set("cef.version", strconv.Itoa(m.Version))
-	ev.Set("cef.device.vendor", m.DeviceVendor)
-	ev.Set("cef.device.product", m.DeviceProduct)
-	ev.Set("cef.device.version", m.DeviceVersion)
-	ev.Set("cef.device.event_class_id", m.SignatureID)
-	ev.Set("cef.name", m.Name)
-	ev.Set("cef.severity", m.Severity)
-	ev.Set("observer.vendor", m.DeviceVendor)
-	ev.Set("observer.product", m.DeviceProduct)
-	ev.Set("observer.version", m.DeviceVersion)
-	ev.Set("event.code", m.SignatureID)
+	ev.SetString("cef.version", strconv.Itoa(m.Version))
+	ev.SetString("cef.device.vendor", m.DeviceVendor)
+	ev.SetString("cef.device.product", m.DeviceProduct)
+	ev.SetString("cef.device.version", m.DeviceVersion)
+	ev.SetString("cef.device.event_class_id", m.SignatureID)
+	ev.SetString("cef.name", m.Name)
+	ev.SetString("cef.severity", m.Severity)
+	ev.SetString("observer.vendor", m.DeviceVendor)
+	ev.SetString("observer.product", m.DeviceProduct)
+	ev.SetString("observer.version", m.DeviceVersion)
+	ev.SetString("event.code", m.SignatureID)
 	if sev, ok := m.SeverityLevel(); ok {
 		ev.Set("event.severity", sev)
 	}
 	for _, ext := range m.Extensions {
 		k := lookup(ext.Key)
-		ev.Set(k.field, typed(k.typ, ext.Value))
+		if k.typ == parsecef.TypeString {
+			ev.SetString(k.field, ext.Value)
+		} else {
+			ev.Set(k.field, typed(k.typ, ext.Value))
+		}
 		if k.mapped {
 			mapECS(ev, k.rule, ext.Value, received, loc)
 		}
 	}
 	if msg, ok := ev.Get(event.FieldMessage); !ok || msg == "" {
-		ev.Set(event.FieldMessage, m.Name)
+		ev.SetString(event.FieldMessage, m.Name)
 	}
 }
 
@@ -226,10 +230,10 @@ func mapECS(ev *event.Event, r rule, v string, received time.Time, loc *time.Loc
 	}
 	switch r.conv {
 	case asText:
-		ev.Set(r.field, v)
+		ev.SetString(r.field, v)
 	case asIP:
 		if ip, ok := canonicalIP(v); ok {
-			ev.Set(r.field, ip)
+			ev.SetString(r.field, ip)
 		}
 	case asInt:
 		if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
@@ -237,15 +241,15 @@ func mapECS(ev *event.Event, r rule, v string, received time.Time, loc *time.Loc
 		}
 	case asMAC:
 		if mac, ok := ecsMAC(v); ok {
-			ev.Set(r.field, mac)
+			ev.SetString(r.field, mac)
 		}
 	case asLower:
-		ev.Set(r.field, strings.ToLower(strings.TrimSpace(v)))
+		ev.SetString(r.field, strings.ToLower(strings.TrimSpace(v)))
 	case asTime:
 		if t, zoned, err := parsecef.ParseTime(v, received, loc); err == nil {
 			ev.Set(r.field, t)
 			if !zoned {
-				ev.Set("event.timezone", loc.String())
+				ev.SetString("event.timezone", loc.String())
 			}
 		}
 	case asObserverIP:
@@ -254,10 +258,10 @@ func mapECS(ev *event.Event, r rule, v string, received time.Time, loc *time.Loc
 		}
 	case asHash:
 		if alg := hashAlgorithm(v); alg != "" {
-			ev.Set(r.field+alg, strings.ToLower(strings.TrimSpace(v)))
+			ev.SetString(r.field+alg, strings.ToLower(strings.TrimSpace(v)))
 		}
 	case asOutcome:
-		ev.Set(r.field, outcome(v))
+		ev.SetString(r.field, outcome(v))
 	}
 }
 

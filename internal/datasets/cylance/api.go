@@ -71,7 +71,7 @@ func apiThreat(ev *event.Event, obj map[string]any) {
 	ev.Set("event.kind", "alert")
 	ev.Set("event.category", []string{"malware"})
 	ev.Set("event.type", []string{"info"})
-	ev.Set("file.name", str(obj["name"]))
+	ev.SetString("file.name", str(obj["name"]))
 	setHash(ev, "sha256", str(obj["sha256"]), 64)
 	setHash(ev, "md5", str(obj["md5"]), 32)
 	if n, ok := event.FromJSONScalar(obj["file_size"]).(int64); ok && n >= 0 {
@@ -95,9 +95,9 @@ func apiDevice(ev *event.Event, obj map[string]any) {
 	ev.Set("event.kind", "state")
 	ev.Set("event.category", []string{"host"})
 	ev.Set("event.type", []string{"info"})
-	ev.Set("host.id", str(obj["id"]))
-	ev.Set("host.name", str(obj["name"]))
-	ev.Set("host.hostname", str(obj["name"]))
+	ev.SetString("host.id", str(obj["id"]))
+	ev.SetString("host.name", str(obj["name"]))
+	ev.SetString("host.hostname", str(obj["name"]))
 	var ips, macs []string
 	for _, v := range strList(obj["ip_addresses"]) {
 		if a, err := netip.ParseAddr(v); err == nil {
@@ -111,11 +111,11 @@ func apiDevice(ev *event.Event, obj map[string]any) {
 	}
 	ev.Set("host.ip", ips)
 	ev.Set("host.mac", macs)
-	ev.Set(p+"state", str(obj["state"]))
-	ev.Set(p+"agent_version", str(obj["agent_version"]))
+	ev.SetString(p+"state", str(obj["state"]))
+	ev.SetString(p+"agent_version", str(obj["agent_version"]))
 	if pol, ok := obj["policy"].(map[string]any); ok {
-		ev.Set(p+"policy.id", str(pol["id"]))
-		ev.Set(p+"policy.name", str(pol["name"]))
+		ev.SetString(p+"policy.id", str(pol["id"]))
+		ev.SetString(p+"policy.name", str(pol["name"]))
 	}
 	if t, ok := apiTime(obj["date_first_registered"]); ok {
 		ev.Set(p+"date_first_registered", t)

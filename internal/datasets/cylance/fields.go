@@ -27,46 +27,46 @@ func (f *fields) mapPair(ev *event.Event, key, value string) {
 	switch key {
 	case "Event Type":
 		f.eventType = value
-		ev.Set(ns+"event_type", value)
+		ev.SetString(ns+"event_type", value)
 	case "Event Name":
 		f.eventName = value
-		ev.Set("event.action", value)
+		ev.SetString("event.action", value)
 	case "Action":
 		f.action = value
-		ev.Set(ns+"action", value)
+		ev.SetString(ns+"action", value)
 	case "Device Name":
-		ev.Set("host.name", value)
-		ev.Set("host.hostname", value)
+		ev.SetString("host.name", value)
+		ev.SetString("host.hostname", value)
 	case "Device Id":
-		ev.Set("host.id", value)
+		ev.SetString("host.id", value)
 	case "IP Address":
 		setIPs(ev, "host.ip", list(value), key)
 	case "MAC Address":
 		setMACs(ev, "host.mac", list(value), key)
 	case "OS":
-		ev.Set("host.os.full", value)
+		ev.SetString("host.os.full", value)
 	case "Logged On Users":
 		users := list(value)
 		ev.Set(ns+"logged_on_users", users)
 		ev.Append(event.RelatedUser, users...)
 		if len(users) == 1 {
-			ev.Set("user.name", users[0])
+			ev.SetString("user.name", users[0])
 		}
 	case "User":
 		setConsoleUser(ev, value)
 	case "User Name":
-		ev.Set("user.name", value)
+		ev.SetString("user.name", value)
 	case "Source IP":
 		// The address a console user signed in from (audit log).
 		if a, err := netip.ParseAddr(value); err == nil {
-			ev.Set("source.ip", a.Unmap().String())
+			ev.SetString("source.ip", a.Unmap().String())
 		} else {
-			ev.Set(ns+"source_ip", value)
+			ev.SetString(ns+"source_ip", value)
 		}
 	case "File Name":
-		ev.Set("file.name", value)
+		ev.SetString("file.name", value)
 	case "Path", "File Path":
-		ev.Set("file.path", value)
+		ev.SetString("file.path", value)
 	case "SHA256":
 		setHash(ev, "sha256", value, 64)
 	case "MD5":
@@ -75,31 +75,31 @@ func (f *fields) mapPair(ev *event.Event, key, value string) {
 		if score, err := strconv.ParseFloat(value, 64); err == nil {
 			ev.Set("event.risk_score", score)
 		} else {
-			ev.Set(ns+"cylance_score", value)
+			ev.SetString(ns+"cylance_score", value)
 		}
 	case "Process ID":
 		if pid, err := strconv.ParseInt(value, 10, 64); err == nil {
 			ev.Set("process.pid", pid)
 		} else {
-			ev.Set(ns+"process_id", value)
+			ev.SetString(ns+"process_id", value)
 		}
 	case "Process Name":
 		setProcess(ev, value)
 	case "Violation Type":
-		ev.Set("rule.name", value)
-		ev.Set(ns+"violation_type", value)
+		ev.SetString("rule.name", value)
+		ev.SetString(ns+"violation_type", value)
 	case "Found Date":
 		if t, err := time.ParseInLocation("1/2/2006 3:04:05 PM", value, time.UTC); err == nil {
 			ev.Set(ns+"found_date", t)
 		} else {
-			ev.Set(ns+"found_date", value)
+			ev.SetString(ns+"found_date", value)
 		}
 	case "Zone Names":
 		ev.Set(ns+"zone_names", list(value))
 	case "Is Running", "Auto Run", "Is Malware", "Is Unique To Cylance", "Is Safe":
 		setBool(ev, ns+snake(key), value)
 	default:
-		ev.Set(ns+snake(key), value)
+		ev.SetString(ns+snake(key), value)
 	}
 }
 
@@ -133,10 +133,10 @@ func setMACs(ev *event.Event, field string, values []string, key string) {
 // text stays a vendor field.
 func setHash(ev *event.Event, alg, v string, n int) {
 	if len(v) == n && isHexString(v) {
-		ev.Set("file.hash."+alg, strings.ToLower(v))
+		ev.SetString("file.hash."+alg, strings.ToLower(v))
 		return
 	}
-	ev.Set(ns+alg, v)
+	ev.SetString(ns+alg, v)
 }
 
 // setConsoleUser reads the audit log's "User: Full Name (login)", where
@@ -145,13 +145,13 @@ func setConsoleUser(ev *event.Event, v string) {
 	name, login, ok := strings.Cut(v, " (")
 	login = strings.TrimSuffix(login, ")")
 	if !ok || login == "" {
-		ev.Set("user.name", v)
+		ev.SetString("user.name", v)
 		return
 	}
-	ev.Set("user.full_name", strings.TrimSpace(name))
-	ev.Set("user.name", login)
+	ev.SetString("user.full_name", strings.TrimSpace(name))
+	ev.SetString("user.name", login)
 	if strings.Contains(login, "@") {
-		ev.Set("user.email", login)
+		ev.SetString("user.email", login)
 	}
 }
 
@@ -159,10 +159,10 @@ func setConsoleUser(ev *event.Event, v string) {
 // last element (Windows or POSIX separators).
 func setProcess(ev *event.Event, v string) {
 	if strings.ContainsAny(v, `\/`) {
-		ev.Set("process.executable", v)
+		ev.SetString("process.executable", v)
 		v = path.Base(strings.ReplaceAll(v, `\`, "/"))
 	}
-	ev.Set("process.name", v)
+	ev.SetString("process.name", v)
 }
 
 func setBool(ev *event.Event, field, v string) {
@@ -172,7 +172,7 @@ func setBool(ev *event.Event, field, v string) {
 	case "false":
 		ev.Set(field, false)
 	default:
-		ev.Set(field, v)
+		ev.SetString(field, v)
 	}
 }
 
@@ -242,7 +242,7 @@ func (f *fields) categorise(ev *event.Event) {
 			typ = "change"
 		}
 	}
-	ev.Set("event.kind", kind)
+	ev.SetString("event.kind", kind)
 	if category != "" {
 		ev.Set("event.category", []string{category})
 		ev.Set("event.type", []string{typ})

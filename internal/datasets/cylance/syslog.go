@@ -38,7 +38,7 @@ func (p *parser) parseSyslog(s string, ref time.Time) (*event.Event, error) {
 	ev := event.New(48)
 	ev.Set("observer.vendor", "Cylance")
 	ev.Set("observer.product", "PROTECT")
-	ev.Set(event.FieldMessage, payload)
+	ev.SetString(event.FieldMessage, payload)
 	var f fields
 	eachPair(payload, func(key, value string) { f.mapPair(ev, key, value) })
 	f.categorise(ev)
@@ -72,11 +72,11 @@ func (p *parser) setHeader(ev *event.Event, s, head string, ref time.Time) {
 	} else {
 		if t, ok := headerTime(head, p.loc); ok {
 			ev.Set(event.FieldTimestamp, t)
-			ev.Set("event.timezone", p.loc.String())
+			ev.SetString("event.timezone", p.loc.String())
 		}
 		if f := strings.Fields(head); len(f) > 0 {
 			host := f[len(f)-1]
-			ev.Set("log.syslog.hostname", host)
+			ev.SetString("log.syslog.hostname", host)
 			ev.SetIfAbsent("host.name", host)
 			ev.SetIfAbsent("host.hostname", host)
 		}

@@ -99,7 +99,7 @@ func (p *parser) Parse(rec dataset.Record) ([]*event.Event, error) {
 	default:
 		return nil, fmt.Errorf("dhcp: not a dhcpd or Kea DHCPv4 message: %.60q", body)
 	}
-	ev.Set(event.FieldMessage, body)
+	ev.SetString(event.FieldMessage, body)
 	if m.HeaderFound() {
 		syslog.SetHeader(ev, &m, p.loc, true)
 		// The tag is the DHCP server process.
@@ -124,10 +124,10 @@ type lease struct {
 // a lease carry dhcp.lease.*, so that looking up an address at a time
 // finds the lease and not, say, a client's request for one.
 func (l lease) set(ev *event.Event) {
-	ev.Set("dhcp.lease.state", l.state)
-	ev.Set("dhcp.lease.ip", l.ip)
-	ev.Set("dhcp.lease.mac", l.mac)
-	ev.Set("dhcp.lease.hostname", l.hostname)
+	ev.SetString("dhcp.lease.state", l.state)
+	ev.SetString("dhcp.lease.ip", l.ip)
+	ev.SetString("dhcp.lease.mac", l.mac)
+	ev.SetString("dhcp.lease.hostname", l.hostname)
 	if l.duration > 0 {
 		ev.Set("dhcp.lease.duration", l.duration)
 	}
@@ -136,9 +136,9 @@ func (l lease) set(ev *event.Event) {
 // setClient sets client.* — the DHCP client, whatever the direction of
 // the message — from the parts the line names.
 func setClient(ev *event.Event, ip, mac, hostname string) {
-	ev.Set("client.ip", ip)
-	ev.Set("client.mac", mac)
-	ev.Set("client.domain", hostname)
+	ev.SetString("client.ip", ip)
+	ev.SetString("client.mac", mac)
+	ev.SetString("client.domain", hostname)
 }
 
 func categorise(ev *event.Event, types ...string) {

@@ -143,16 +143,16 @@ func (l *iscLine) keyword(ev *event.Event, kw string, rest *string, last *bool) 
 		}
 	case "via":
 		if isIP(v) {
-			ev.Set("dhcp.relay.ip", canonicalIP(v))
+			ev.SetString("dhcp.relay.ip", canonicalIP(v))
 		} else {
-			ev.Set("observer.ingress.interface.name", v)
+			ev.SetString("observer.ingress.interface.name", v)
 		}
 	case "uid":
-		ev.Set("dhcp.client_id", v)
+		ev.SetString("dhcp.client_id", v)
 	case "TransID":
-		ev.Set("dhcp.transaction_id", transactionID(v))
+		ev.SetString("dhcp.transaction_id", transactionID(v))
 	case "relay":
-		ev.Set("dhcp.relay.interface", v)
+		ev.SetString("dhcp.relay.interface", v)
 	case "lease-duration":
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
 			l.duration = n
@@ -190,18 +190,18 @@ func (l *iscLine) paren(ev *event.Event, prev, v string) {
 // client, and the packet's direction (source for what the client sent,
 // destination for what the server sent).
 func (l *iscLine) apply(ev *event.Event) {
-	ev.Set("event.action", strings.ToLower(l.verb))
-	ev.Set("dhcp.message_type", l.verb)
-	ev.Set("dhcp.reason", l.reason)
-	ev.Set("server.ip", l.serverID)
+	ev.SetString("event.action", strings.ToLower(l.verb))
+	ev.SetString("dhcp.message_type", l.verb)
+	ev.SetString("dhcp.reason", l.reason)
+	ev.SetString("server.ip", l.serverID)
 	categorise(ev, "protocol")
 	toClient := func(ip string) {
-		ev.Set("destination.ip", ip)
-		ev.Set("destination.mac", l.mac)
+		ev.SetString("destination.ip", ip)
+		ev.SetString("destination.mac", l.mac)
 	}
 	fromClient := func(ip string) {
-		ev.Set("source.ip", ip)
-		ev.Set("source.mac", l.mac)
+		ev.SetString("source.ip", ip)
+		ev.SetString("source.mac", l.mac)
 	}
 	setClient(ev, l.ip, l.mac, l.hostname)
 	switch l.verb {

@@ -45,11 +45,11 @@ func isKea(s string) bool {
 func (p *parser) parseKea(ev *event.Event, s string) error {
 	if t, n, ok := parseKeaTime(s, p.loc); ok {
 		ev.Set(event.FieldTimestamp, t)
-		ev.Set("event.timezone", p.loc.String())
+		ev.SetString("event.timezone", p.loc.String())
 		s = strings.TrimLeft(s[n:], " ")
 	}
 	sev, rest, _ := strings.Cut(s, " ")
-	ev.Set("log.level", keaSeverities[sev])
+	ev.SetString("log.level", keaSeverities[sev])
 	rest = strings.TrimLeft(rest, " ")
 	end := strings.IndexByte(rest, ']')
 	if !strings.HasPrefix(rest, "[") || end < 0 {
@@ -60,9 +60,9 @@ func (p *parser) parseKea(ev *event.Event, s string) error {
 	if !isMessageID(id) {
 		return fmt.Errorf("dhcp: Kea line without a message ID: %.40q", id)
 	}
-	ev.Set("event.code", id)
+	ev.SetString("event.code", id)
 	// DHCP4_LEASE_ALLOC becomes dhcp4-lease-alloc.
-	ev.Set("event.action", strings.ToLower(strings.ReplaceAll(id, "_", "-")))
+	ev.SetString("event.action", strings.ToLower(strings.ReplaceAll(id, "_", "-")))
 	mapKea(ev, id, text)
 	if !ev.Has("event.outcome") && (sev == "ERROR" || sev == "FATAL") {
 		ev.Set("event.outcome", "failure")
@@ -85,9 +85,9 @@ func setKeaLogger(ev *event.Event, s string) {
 	} else if dot := strings.LastIndexByte(s, '.'); dot > 0 && strings.HasPrefix(s[dot+1:], "0x") {
 		logger, thread = s[:dot], s[dot+1:]
 	}
-	ev.Set("log.logger", logger)
+	ev.SetString("log.logger", logger)
 	if root, _, _ := strings.Cut(logger, "."); root != "" {
-		ev.Set("process.name", root)
+		ev.SetString("process.name", root)
 	}
 	if n, err := strconv.ParseUint(strings.TrimPrefix(thread, "0x"), threadBase(thread), 63); err == nil {
 		ev.Set("process.thread.id", int64(n))
@@ -119,7 +119,7 @@ func isMessageID(s string) bool {
 // when it has one.
 func mapKea(ev *event.Event, id, text string) {
 	mac, detail := keaClient(ev, text)
-	ev.Set("client.mac", mac)
+	ev.SetString("client.mac", mac)
 	switch id {
 	case "DHCP4_LEASE_ALLOC", "DHCP4_LEASE_REUSE":
 		ip := ipAfter(detail, "lease ")
@@ -138,7 +138,7 @@ func mapKea(ev *event.Event, id, text string) {
 		keaLease(ev, lease{ip: ipAfter(detail, "address "), mac: mac, state: StateExpired})
 		ev.Set("event.type", []string{"protocol", "end"})
 	case "DHCP4_INIT_REBOOT":
-		ev.Set("client.ip", ipAfter(detail, "address "))
+		ev.SetString("client.ip", ipAfter(detail, "address "))
 		categorise(ev, "protocol")
 	case "DHCP4_PACKET_RECEIVED":
 		keaPacket(ev, detail, "received from ", "observer.ingress.interface.name")
@@ -147,10 +147,10 @@ func mapKea(ev *event.Event, id, text string) {
 	case "DHCP4_CLIENT_HOSTNAME_DATA", "DHCP4_RESERVED_HOSTNAME_ASSIGNED", "DHCP4_RESPONSE_HOSTNAME_GENERATE":
 		// "client sent Hostname option: NAME", "server assigned reserved
 		// hostname NAME", "server has generated hostname NAME for the client"
-		ev.Set("client.domain", keaHostname(id, detail))
+		ev.SetString("client.domain", keaHostname(id, detail))
 		categorise(ev, "protocol")
 	case "DHCP4_CLIENT_FQDN_DATA", "DHCP4_RESPONSE_FQDN_DATA":
-		ev.Set("client.domain", quotedAfter(detail, "domain-name='"))
+		ev.SetString("client.domain", quotedAfter(detail, "domain-name='"))
 		categorise(ev, "protocol")
 	default:
 		switch {
@@ -198,7 +198,7 @@ func keaClient(ev *event.Event, text string) (mac, detail string) {
 	if i := strings.Index(text, "cid=["); i >= 0 {
 		cid := text[i+len("cid=["):]
 		if end := strings.IndexByte(cid, ']'); end >= 0 && cid[:end] != "no info" {
-			ev.Set("dhcp.client_id", cid[:end])
+			ev.SetString("dhcp.client_id", cid[:end])
 		}
 	}
 	if i := strings.Index(text, "tid=0x"); i >= 0 {
@@ -206,7 +206,7 @@ func keaClient(ev *event.Event, text string) (mac, detail string) {
 		for j < len(text) && isHex(text[j]) {
 			j++
 		}
-		ev.Set("dhcp.transaction_id", transactionID(text[i+len("tid=0x"):j]))
+		ev.SetString("dhcp.transaction_id", transactionID(text[i+len("tid=0x"):j]))
 		if strings.HasPrefix(text[j:], ": ") {
 			detail = text[j+2:]
 		}
@@ -227,7 +227,7 @@ func keaPacket(ev *event.Event, detail, typeAfter, ifaceField string) {
 		}
 	}
 	if name, _, ok := strings.Cut(msg, " "); ok && strings.HasPrefix(name, "DHCP") {
-		ev.Set("dhcp.message_type", name)
+		ev.SetString("dhcp.message_type", name)
 	}
 	// "trying to send" also holds " to ": the addresses follow " from ".
 	if i := strings.Index(detail, " from "); i >= 0 {
@@ -237,7 +237,7 @@ func keaPacket(ev *event.Event, detail, typeAfter, ifaceField string) {
 	}
 	if i := strings.Index(detail, " on interface "); i >= 0 {
 		iface, _, _ := strings.Cut(detail[i+len(" on interface "):], " ")
-		ev.Set(ifaceField, iface)
+		ev.SetString(ifaceField, iface)
 	}
 }
 
@@ -250,10 +250,10 @@ func setEndpoint(ev *event.Event, prefix, s, marker string) {
 	}
 	tok, _, _ := strings.Cut(s[i+len(marker):], " ")
 	if ap, err := netip.ParseAddrPort(tok); err == nil {
-		ev.Set(prefix+".ip", ap.Addr().Unmap().String())
+		ev.SetString(prefix+".ip", ap.Addr().Unmap().String())
 		ev.Set(prefix+".port", int64(ap.Port()))
 	} else if a, err := netip.ParseAddr(tok); err == nil {
-		ev.Set(prefix+".ip", a.Unmap().String())
+		ev.SetString(prefix+".ip", a.Unmap().String())
 	}
 }
 

@@ -20,7 +20,7 @@ func (p *parser) parseBIND(ev *event.Event, s string) error {
 	if t, zoned, n, ok := parseTime(s, p.loc); ok {
 		ev.Set(event.FieldTimestamp, t)
 		if !zoned {
-			ev.Set("event.timezone", p.loc.String())
+			ev.SetString("event.timezone", p.loc.String())
 		}
 		s = strings.TrimLeft(s[n:], " ")
 	}
@@ -76,9 +76,9 @@ func setCategory(ev *event.Event, prefix string) error {
 			return errorf("unexpected text before \"client\": %q", prefix)
 		}
 		if severities[word] {
-			ev.Set("log.level", word)
+			ev.SetString("log.level", word)
 		} else {
-			ev.Set("log.logger", word)
+			ev.SetString("log.logger", word)
 		}
 		prefix = strings.TrimLeft(rest, " ")
 	}
@@ -99,14 +99,14 @@ func parseClientMessage(ev *event.Event, s string) error {
 			}
 			s = s[end+1:]
 		case strings.HasPrefix(s, "UDP:"), strings.HasPrefix(s, "TCP:"):
-			ev.Set("network.transport", strings.ToLower(s[:3]))
+			ev.SetString("network.transport", strings.ToLower(s[:3]))
 			s = s[4:]
 		case strings.HasPrefix(s, "view "):
 			view, rest, ok := strings.Cut(s[len("view "):], ":")
 			if !ok {
 				return errorf("view without a message")
 			}
-			ev.Set("dns.query.view", view)
+			ev.SetString("dns.query.view", view)
 			s = rest
 		case strings.HasPrefix(s, "signer "):
 			_, rest, ok := strings.Cut(s, ": ")
@@ -143,11 +143,11 @@ func parseQuery(ev *event.Event, s string) error {
 		case len(tok) > 2 && tok[0] == '(' && tok[len(tok)-1] == ')':
 			// The address the query arrived on: this server.
 			if ip, err := netip.ParseAddr(tok[1 : len(tok)-1]); err == nil {
-				ev.Set("server.ip", ip.Unmap().String())
-				ev.Set("destination.ip", ip.Unmap().String())
+				ev.SetString("server.ip", ip.Unmap().String())
+				ev.SetString("destination.ip", ip.Unmap().String())
 			}
 		case tok[0] == '+' || tok[0] == '-':
-			ev.Set("dns.query.flags", tok)
+			ev.SetString("dns.query.flags", tok)
 			fl |= queryFlags(ev, tok)
 		}
 	}
@@ -163,12 +163,12 @@ func parseQuery(ev *event.Event, s string) error {
 	if rcode == "" {
 		return errorf("response without a response code")
 	}
-	ev.Set("dns.response_code", rcode)
+	ev.SetString("dns.response_code", rcode)
 	setOutcome(ev, rcode)
 	rest = strings.TrimLeft(rest, " ")
 	if rest != "" && (rest[0] == '+' || rest[0] == '-') {
 		tok, answers, _ := strings.Cut(rest, " ")
-		ev.Set("dns.query.response_flags", tok)
+		ev.SetString("dns.query.response_flags", tok)
 		fl |= responseFlags(tok)
 		rest = answers
 	}
@@ -234,10 +234,10 @@ func parseQueryFailed(ev *event.Event, s string) error {
 	}
 	setCommon(ev, "dns-query-failed")
 	ev.Set("event.outcome", "failure")
-	ev.Set("dns.query.error", reason)
+	ev.SetString("dns.query.error", reason)
 	if isRcode(reason) {
 		ev.Set("dns.type", "answer")
-		ev.Set("dns.response_code", reason)
+		ev.SetString("dns.response_code", reason)
 	}
 	rest = strings.TrimPrefix(rest, " for ")
 	if at := strings.Index(rest, " at "); at >= 0 {
@@ -261,7 +261,7 @@ func parseDenied(ev *event.Event, s string) error {
 	ev.Set("event.type", []string{"protocol", "denied"})
 	ev.Set("event.outcome", "failure")
 	if reason := strings.TrimSpace(rest[len(" denied"):]); reason != "" {
-		ev.Set("dns.query.error", strings.Trim(reason, "()"))
+		ev.SetString("dns.query.error", strings.Trim(reason, "()"))
 	}
 	if name, qtype, class, ok := splitSlashes(quoted); ok {
 		question{name: name, class: class, qtype: qtype}.set(ev)

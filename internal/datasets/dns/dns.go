@@ -87,7 +87,7 @@ func (p *parser) Parse(rec dataset.Record) ([]*event.Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	ev.Set(event.FieldMessage, body)
+	ev.SetString(event.FieldMessage, body)
 	if m.HeaderFound() {
 		syslog.SetHeader(ev, &m, p.loc, true)
 		// named and unbound are the processes that logged the query.
@@ -124,15 +124,15 @@ func setCommon(ev *event.Event, action string) {
 	ev.Set("event.kind", "event")
 	ev.Set("event.category", []string{"network"})
 	ev.Set("event.type", []string{"protocol"})
-	ev.Set("event.action", action)
+	ev.SetString("event.action", action)
 	ev.Set("network.protocol", "dns")
 }
 
 // setClient sets client.* and source.* (the querier is the source of the
 // exchange) and network.type.
 func setClient(ev *event.Event, ip string, port int64) {
-	ev.Set("client.ip", ip)
-	ev.Set("source.ip", ip)
+	ev.SetString("client.ip", ip)
+	ev.SetString("source.ip", ip)
 	if port > 0 {
 		ev.Set("client.port", port)
 		ev.Set("source.port", port)

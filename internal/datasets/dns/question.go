@@ -17,13 +17,13 @@ type question struct {
 // pipeline's FillRelated does not know dns.* fields).
 func (q question) set(ev *event.Event) {
 	name := trimDot(q.name)
-	ev.Set("dns.question.name", name)
-	ev.Set("dns.question.class", q.class)
-	ev.Set("dns.question.type", q.qtype)
+	ev.SetString("dns.question.name", name)
+	ev.SetString("dns.question.class", q.class)
+	ev.SetString("dns.question.type", q.qtype)
 	if reg, tld, sub := splitDomain(name); reg != "" {
-		ev.Set("dns.question.registered_domain", reg)
-		ev.Set("dns.question.top_level_domain", tld)
-		ev.Set("dns.question.subdomain", sub)
+		ev.SetString("dns.question.registered_domain", reg)
+		ev.SetString("dns.question.top_level_domain", tld)
+		ev.SetString("dns.question.subdomain", sub)
 	}
 	if name != "" && name != "." {
 		ev.Append(event.RelatedHosts, name)

@@ -83,7 +83,7 @@ func (p *parser) parseUnbound(ev *event.Event, s string) error {
 	}
 	setCommon(ev, "dns-response")
 	ev.Set("dns.type", "answer")
-	ev.Set("dns.response_code", f[4])
+	ev.SetString("dns.response_code", f[4])
 	setOutcome(ev, f[4])
 	if secs, err := strconv.ParseFloat(f[5], 64); err == nil && secs >= 0 && secs < math.MaxInt64/1e9 {
 		ev.Set("event.duration", int64(math.Round(secs*1e9)))
@@ -123,7 +123,7 @@ func unboundPrefix(ev *event.Event, s string) (string, error) {
 		if end < 0 {
 			return "", errorf("unterminated [ in unbound line")
 		}
-		ev.Set("process.name", name)
+		ev.SetString("process.name", name)
 		inner = rest[:end]
 		s = strings.TrimLeft(rest[end+1:], " ")
 	}

@@ -33,7 +33,7 @@ func classify(ev *event.Event, l *logInfo) {
 	switch l.typ {
 	case "traffic":
 		ev.Set("event.category", []string{"network"})
-		ev.Set("event.action", l.action)
+		ev.SetString("event.action", l.action)
 		// Built once: this is the most frequent log.
 		types := make([]string, 1, 3)
 		types[0] = "connection"
@@ -47,21 +47,21 @@ func classify(ev *event.Event, l *logInfo) {
 		}
 		ev.Set("event.type", types)
 		if action != "" {
-			ev.Set("event.outcome", outcomeOf(denied))
+			ev.SetString("event.outcome", outcomeOf(denied))
 		}
 	case "utm", "dns":
 		classifyUTM(ev, l, denied)
 	case "event":
 		classifyEvent(ev, l)
 	default:
-		ev.Set("event.action", firstOf(l.action, l.eventtype))
+		ev.SetString("event.action", firstOf(l.action, l.eventtype))
 	}
 }
 
 // classifyUTM classifies a security profile log (antivirus, IPS, web
 // filter, DNS filter, application control, ...).
 func classifyUTM(ev *event.Event, l *logInfo, denied bool) {
-	ev.Set("event.action", firstOf(l.action, l.eventtype))
+	ev.SetString("event.action", firstOf(l.action, l.eventtype))
 	switch l.subtype {
 	case "virus":
 		ev.Set(event.FieldKind, "alert")
@@ -95,7 +95,7 @@ func classifyUTM(ev *event.Event, l *logInfo, denied bool) {
 func classifyEvent(ev *event.Event, l *logInfo) {
 	action := strings.ToLower(l.action)
 	desc := strings.ToLower(l.logdesc)
-	ev.Set("event.action", firstOf(l.action, l.logdesc, l.eventtype))
+	ev.SetString("event.action", firstOf(l.action, l.logdesc, l.eventtype))
 	switch {
 	case action == "login" || action == "logout" || strings.Contains(desc, "login") ||
 		strings.Contains(desc, "logout") || strings.Contains(desc, "logged in"):
@@ -192,13 +192,13 @@ func setUsers(ev *event.Event, l *logInfo) {
 		name = l.xauthuser
 	}
 	if l.user != "" && l.unauthuser != "" && l.user != l.unauthuser {
-		ev.Set(vendorPrefix+"unauthuser", l.unauthuser)
+		ev.SetString(vendorPrefix+"unauthuser", l.unauthuser)
 	}
 	if l.xauthuser != "" && name != l.xauthuser {
-		ev.Set(vendorPrefix+"xauthuser", l.xauthuser)
+		ev.SetString(vendorPrefix+"xauthuser", l.xauthuser)
 	}
-	ev.Set("source.user.name", name)
-	ev.Set("user.name", name)
+	ev.SetString("source.user.name", name)
+	ev.SetString("user.name", name)
 }
 
 // setVPNPeers makes a VPN log's remote peer (remip, the client or the
@@ -209,13 +209,13 @@ func setVPNPeers(ev *event.Event, l *logInfo) {
 		setIP(ev, "source.ip", "remip", l.remip)
 		setIntText(ev, "source.port", "remport", l.remport)
 	} else if l.remip != "" {
-		ev.Set(vendorPrefix+"remip", l.remip)
+		ev.SetString(vendorPrefix+"remip", l.remip)
 	}
 	if l.dstip == "" {
 		setIP(ev, "destination.ip", "locip", l.locip)
 		setIntText(ev, "destination.port", "locport", l.locport)
 	} else if l.locip != "" {
-		ev.Set(vendorPrefix+"locip", l.locip)
+		ev.SetString(vendorPrefix+"locip", l.locip)
 	}
 }
 
@@ -237,7 +237,7 @@ func setURL(ev *event.Event) {
 	host := ev.String("url.domain")
 	rest := raw
 	if i := strings.Index(rest, "://"); i > 0 {
-		ev.Set("url.scheme", strings.ToLower(rest[:i]))
+		ev.SetString("url.scheme", strings.ToLower(rest[:i]))
 		rest = rest[i+3:]
 		j := strings.IndexAny(rest, "/?#")
 		if j < 0 {
@@ -252,24 +252,24 @@ func setURL(ev *event.Event) {
 		}
 		if h != "" {
 			host = strings.Trim(h, "[]")
-			ev.Set("url.domain", host)
+			ev.SetString("url.domain", host)
 		}
 		rest = rest[j:]
-		ev.Set("url.original", raw)
+		ev.SetString("url.original", raw)
 	} else if host != "" && strings.HasPrefix(raw, "/") {
-		ev.Set("url.original", host+raw)
+		ev.SetString("url.original", host+raw)
 	} else {
-		ev.Set("url.original", raw)
+		ev.SetString("url.original", raw)
 	}
 	if i := strings.IndexByte(rest, '#'); i >= 0 {
-		ev.Set("url.fragment", rest[i+1:])
+		ev.SetString("url.fragment", rest[i+1:])
 		rest = rest[:i]
 	}
 	if i := strings.IndexByte(rest, '?'); i >= 0 {
-		ev.Set("url.query", rest[i+1:])
+		ev.SetString("url.query", rest[i+1:])
 		rest = rest[:i]
 	}
-	ev.Set("url.path", rest)
+	ev.SetString("url.path", rest)
 	setDestinationDomain(ev, host)
 }
 

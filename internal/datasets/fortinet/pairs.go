@@ -50,47 +50,47 @@ func (p *parser) mapPairs(ev *event.Event, pairs []parsekv.Pair, l *logInfo) {
 		case "eventtime":
 			l.eventtime = v
 		case "devname":
-			ev.Set("observer.name", v)
+			ev.SetString("observer.name", v)
 		case "devid":
 			l.devid = v
-			ev.Set("observer.serial_number", v)
+			ev.SetString("observer.serial_number", v)
 		case "logid":
 			l.logid = v
-			ev.Set("event.code", v)
+			ev.SetString("event.code", v)
 		case "type":
 			l.typ = strings.ToLower(v)
-			ev.Set(vendorPrefix+"type", v)
+			ev.SetString(vendorPrefix+"type", v)
 		case "subtype":
 			l.subtype = strings.ToLower(v)
-			ev.Set(vendorPrefix+"subtype", v)
+			ev.SetString(vendorPrefix+"subtype", v)
 		case "level":
 			l.level = v
-			ev.Set("log.level", v)
+			ev.SetString("log.level", v)
 		case "logdesc":
 			l.logdesc = v
-			ev.Set("rule.description", v)
+			ev.SetString("rule.description", v)
 		case "msg":
-			ev.Set(event.FieldMessage, v)
+			ev.SetString(event.FieldMessage, v)
 		case "action":
 			l.action = v
-			ev.Set(vendorPrefix+"action", v)
+			ev.SetString(vendorPrefix+"action", v)
 		case "status":
 			l.status = strings.ToLower(v)
-			ev.Set(vendorPrefix+"status", v)
+			ev.SetString(vendorPrefix+"status", v)
 		case "result":
 			l.result = v
-			ev.Set(vendorPrefix+"result", v)
+			ev.SetString(vendorPrefix+"result", v)
 		case "eventtype":
 			l.eventtype = v
-			ev.Set(vendorPrefix+"eventtype", v)
+			ev.SetString(vendorPrefix+"eventtype", v)
 		case "utmaction":
 			l.utmaction = strings.ToLower(v)
-			ev.Set(vendorPrefix+"utmaction", v)
+			ev.SetString(vendorPrefix+"utmaction", v)
 		case "cfgpath":
 			l.cfgpath = v
-			ev.Set(vendorPrefix+"cfgpath", v)
+			ev.SetString(vendorPrefix+"cfgpath", v)
 		case "reason":
-			ev.Set("event.reason", v)
+			ev.SetString("event.reason", v)
 
 		// addresses and ports
 		case "srcip":
@@ -120,36 +120,36 @@ func (p *parser) mapPairs(ev *event.Event, pairs []parsekv.Pair, l *logInfo) {
 		case "locport":
 			l.locport = v
 		case "srcmac":
-			ev.Set("source.mac", formatMAC(v))
+			ev.SetString("source.mac", formatMAC(v))
 		case "dstmac":
-			ev.Set("destination.mac", formatMAC(v))
+			ev.SetString("destination.mac", formatMAC(v))
 		case "srcname":
-			ev.Set("source.domain", v)
+			ev.SetString("source.domain", v)
 		case "dstname":
-			ev.Set("destination.domain", v)
+			ev.SetString("destination.domain", v)
 		case "srccountry":
 			if v != "Reserved" {
-				ev.Set("source.geo.country_name", v)
+				ev.SetString("source.geo.country_name", v)
 			}
 		case "dstcountry":
 			if v != "Reserved" {
-				ev.Set("destination.geo.country_name", v)
+				ev.SetString("destination.geo.country_name", v)
 			}
 		case "srcintf":
-			ev.Set("observer.ingress.interface.name", v)
+			ev.SetString("observer.ingress.interface.name", v)
 		case "dstintf":
-			ev.Set("observer.egress.interface.name", v)
+			ev.SetString("observer.egress.interface.name", v)
 
 		// session
 		case "proto":
-			ev.Set("network.iana_number", v)
+			ev.SetString("network.iana_number", v)
 			if t := transportName(v); t != "" {
-				ev.Set("network.transport", t)
+				ev.SetString("network.transport", t)
 			}
 		case "service":
-			ev.Set("network.protocol", strings.ToLower(v))
+			ev.SetString("network.protocol", strings.ToLower(v))
 		case "app":
-			ev.Set("network.application", strings.ToLower(v))
+			ev.SetString("network.application", strings.ToLower(v))
 		case "direction":
 			switch strings.ToLower(v) {
 			case "incoming", "inbound":
@@ -157,13 +157,13 @@ func (p *parser) mapPairs(ev *event.Event, pairs []parsekv.Pair, l *logInfo) {
 			case "outgoing", "outbound":
 				ev.Set("network.direction", "outbound")
 			default:
-				ev.Set(vendorPrefix+"direction", v)
+				ev.SetString(vendorPrefix+"direction", v)
 			}
 		case "duration":
 			if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
 				ev.Set("event.duration", n*1_000_000_000)
 			} else {
-				ev.Set(vendorPrefix+k, v)
+				ev.SetString(vendorPrefix+k, v)
 			}
 		case "sentbyte":
 			haveBytes = setCount(ev, "source.bytes", k, v, &sent) || haveBytes
@@ -174,13 +174,13 @@ func (p *parser) mapPairs(ev *event.Event, pairs []parsekv.Pair, l *logInfo) {
 		case "rcvdpkt":
 			havePkts = setCount(ev, "destination.packets", k, v, &rcvdPkt) || havePkts
 		case "policyid":
-			ev.Set("rule.id", v)
+			ev.SetString("rule.id", v)
 		case "policyname":
-			ev.Set("rule.name", v)
+			ev.SetString("rule.name", v)
 		case "poluuid":
-			ev.Set("rule.uuid", v)
+			ev.SetString("rule.uuid", v)
 		case "policytype":
-			ev.Set("rule.ruleset", v)
+			ev.SetString("rule.ruleset", v)
 
 		// users
 		case "user":
@@ -190,31 +190,31 @@ func (p *parser) mapPairs(ev *event.Event, pairs []parsekv.Pair, l *logInfo) {
 		case "xauthuser":
 			l.xauthuser = v
 		case "group":
-			ev.Set("source.user.group.name", v)
+			ev.SetString("source.user.group.name", v)
 		case "dstuser":
-			ev.Set("destination.user.name", v)
+			ev.SetString("destination.user.name", v)
 
 		// content
 		case "url":
-			ev.Set(vendorPrefix+"url", v)
+			ev.SetString(vendorPrefix+"url", v)
 		case "hostname":
-			ev.Set("url.domain", v)
+			ev.SetString("url.domain", v)
 		case "agent":
-			ev.Set("user_agent.original", v)
+			ev.SetString("user_agent.original", v)
 		case "filename":
-			ev.Set("file.name", v)
+			ev.SetString("file.name", v)
 		case "filesize":
 			setInt(ev, "file.size", k, v)
 		case "filehash", "analyticscksum", "checksum":
 			setHash(ev, k, v)
 		case "qname":
-			ev.Set("dns.question.name", v)
+			ev.SetString("dns.question.name", v)
 		case "qtype":
-			ev.Set("dns.question.type", v)
+			ev.SetString("dns.question.type", v)
 		case "qclass":
-			ev.Set("dns.question.class", v)
+			ev.SetString("dns.question.class", v)
 		case "xid":
-			ev.Set("dns.id", v)
+			ev.SetString("dns.id", v)
 		case "ipaddr":
 			setResolved(ev, v)
 		case "sender", "from":
@@ -222,12 +222,12 @@ func (p *parser) mapPairs(ev *event.Event, pairs []parsekv.Pair, l *logInfo) {
 		case "recipient", "to":
 			ev.Set("email.to.address", []string{v})
 		case "subject":
-			ev.Set("email.subject", v)
+			ev.SetString("email.subject", v)
 		default:
 			if f, ok := vendorFields[k]; ok {
-				ev.Set(f, v)
+				ev.SetString(f, v)
 			} else {
-				ev.Set(vendorPrefix+vendorKey(k), v)
+				ev.SetString(vendorPrefix+vendorKey(k), v)
 			}
 		}
 	}
@@ -246,13 +246,13 @@ func setIP(ev *event.Event, field, key, v string) {
 		if a.Is4() {
 			// ParseAddr takes IPv4 only in canonical dotted form, so
 			// the text needs no rewriting.
-			ev.Set(field, v)
+			ev.SetString(field, v)
 		} else {
-			ev.Set(field, a.Unmap().String())
+			ev.SetString(field, a.Unmap().String())
 		}
 		return
 	}
-	ev.Set(vendorPrefix+key, v)
+	ev.SetString(vendorPrefix+key, v)
 }
 
 // setInt sets an integer, or keeps the text under the vendor namespace.
@@ -261,14 +261,14 @@ func setInt(ev *event.Event, field, key, v string) {
 		ev.Set(field, n)
 		return
 	}
-	ev.Set(vendorPrefix+key, v)
+	ev.SetString(vendorPrefix+key, v)
 }
 
 // setCount is setInt for a byte or packet count that also adds to a total.
 func setCount(ev *event.Event, field, key, v string, total *int64) bool {
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil {
-		ev.Set(vendorPrefix+key, v)
+		ev.SetString(vendorPrefix+key, v)
 		return false
 	}
 	ev.Set(field, n)
@@ -289,10 +289,10 @@ func setHash(ev *event.Event, key, v string) {
 		alg = "sha256"
 	}
 	if alg == "" || !isHex(v) {
-		ev.Set(vendorPrefix+key, v)
+		ev.SetString(vendorPrefix+key, v)
 		return
 	}
-	ev.Set("file.hash."+alg, strings.ToLower(v))
+	ev.SetString("file.hash."+alg, strings.ToLower(v))
 }
 
 func isHex(s string) bool {
@@ -315,7 +315,7 @@ func setResolved(ev *event.Event, v string) {
 		}
 	}
 	if len(ips) == 0 {
-		ev.Set(vendorPrefix+"ipaddr", v)
+		ev.SetString(vendorPrefix+"ipaddr", v)
 		return
 	}
 	ev.Set("dns.resolved_ip", ips)

@@ -19,31 +19,31 @@ func (p *parser) setTime(ev *event.Event, l *logInfo) {
 		if z, ok := p.zones.parse(l.tz); ok {
 			loc, zone = z, l.tz
 		} else {
-			ev.Set(vendorPrefix+"tz", l.tz)
+			ev.SetString(vendorPrefix+"tz", l.tz)
 		}
 	}
 	start, hasStart := parseEpoch(l.eventtime)
 	if hasStart {
 		ev.Set("event.start", start)
 	} else if l.eventtime != "" {
-		ev.Set(vendorPrefix+"eventtime", l.eventtime)
+		ev.SetString(vendorPrefix+"eventtime", l.eventtime)
 	}
 	if t, ok := parseDateTime(l.date, l.clock, loc); ok {
 		ev.Set(event.FieldTimestamp, t)
 		if zone == "" {
 			zone = loc.String()
 		}
-		ev.Set("event.timezone", zone)
+		ev.SetString("event.timezone", zone)
 		return
 	}
 	if l.date != "" || l.clock != "" {
-		ev.Set(vendorPrefix+"date", l.date)
-		ev.Set(vendorPrefix+"time", l.clock)
+		ev.SetString(vendorPrefix+"date", l.date)
+		ev.SetString(vendorPrefix+"time", l.clock)
 	}
 	if hasStart {
 		ev.Set(event.FieldTimestamp, start)
 	}
-	ev.Set("event.timezone", zone)
+	ev.SetString("event.timezone", zone)
 }
 
 // parseDateTime reads "2024-01-31" and "10:00:00" in loc.

@@ -60,18 +60,18 @@ func (p *parser) appendActivity(evs []*event.Event, v jsontree.Value) []*event.E
 func (a *activity) event(item jsontree.Value) *event.Event {
 	params := item.Get("parameters")
 	ev := event.New(40 + 2*params.Len())
-	ev.Set(event.FieldDataset, a.dataset)
+	ev.SetString(event.FieldDataset, a.dataset)
 	ev.Set(event.FieldKind, "event")
 	if !a.time.IsZero() {
 		ev.Set(event.FieldTimestamp, a.time)
 	}
-	ev.Set("event.provider", a.appName)
+	ev.SetString("event.provider", a.appName)
 	a.setActivity(ev)
 
 	action := item.Get("name").Text()
 	eventType := item.Get("type").Text()
-	ev.Set("event.action", action)
-	ev.Set("google_workspace.event.type", eventType)
+	ev.SetString("event.action", action)
+	ev.SetString("google_workspace.event.type", eventType)
 	for k, x := range item.Members() {
 		switch k {
 		case "name", "type", "parameters":
@@ -86,7 +86,7 @@ func (a *activity) event(item jsontree.Value) *event.Event {
 	if a.app != nil && action != "" {
 		c := a.app.classify(action, eventType)
 		if c.kind != "" {
-			ev.Set(event.FieldKind, c.kind)
+			ev.SetString(event.FieldKind, c.kind)
 		}
 		ev.Set("event.category", c.category)
 		ev.Set("event.type", c.typ)
@@ -101,19 +101,19 @@ func (a *activity) setActivity(ev *event.Event) {
 	for k, x := range a.v.Members() {
 		switch k {
 		case "kind":
-			ev.Set("google_workspace.kind", x.Text())
+			ev.SetString("google_workspace.kind", x.Text())
 		case "etag":
-			ev.Set("google_workspace.etag", x.Text())
+			ev.SetString("google_workspace.etag", x.Text())
 		case "id":
-			ev.Set("google_workspace.id.unique_qualifier", x.Get("uniqueQualifier").Text())
-			ev.Set("organization.id", x.Get("customerId").Text())
+			ev.SetString("google_workspace.id.unique_qualifier", x.Get("uniqueQualifier").Text())
+			ev.SetString("organization.id", x.Get("customerId").Text())
 		case "actor":
 			setActor(ev, x)
 		case "ipAddress":
 			setIP(ev, x.Text())
 		case "ownerDomain":
 			d := x.Text()
-			ev.Set("google_workspace.organization.domain", d)
+			ev.SetString("google_workspace.organization.domain", d)
 			ev.Append(event.RelatedHosts, d)
 		case "networkInfo":
 			setNetworkInfo(ev, x)
@@ -129,22 +129,22 @@ func setActor(ev *event.Event, actor jsontree.Value) {
 		switch k {
 		case "email":
 			email := x.Text()
-			ev.Set("user.email", email)
+			ev.SetString("user.email", email)
 			if name, domain, ok := splitEmail(email); ok {
-				ev.Set("user.name", name)
-				ev.Set("user.domain", domain)
+				ev.SetString("user.name", name)
+				ev.SetString("user.domain", domain)
 				ev.Append(event.RelatedHosts, domain)
 			}
 		case "profileId":
 			id := x.Text()
-			ev.Set("user.id", id)
+			ev.SetString("user.id", id)
 			// related.user holds every way a user is named; FillRelated
 			// does not take ids.
 			ev.Append(event.RelatedUser, id)
 		case "callerType":
-			ev.Set("google_workspace.actor.type", x.Text())
+			ev.SetString("google_workspace.actor.type", x.Text())
 		case "key":
-			ev.Set("google_workspace.actor.key", x.Text())
+			ev.SetString("google_workspace.actor.key", x.Text())
 		default:
 			setAny(ev, "google_workspace.actor."+jsontree.SnakeCase(k), x)
 		}
@@ -155,10 +155,10 @@ func setActor(ev *event.Event, actor jsontree.Value) {
 // came under google_workspace.ip_address.
 func setIP(ev *event.Event, s string) {
 	if addr, err := netip.ParseAddr(s); err == nil {
-		ev.Set("source.ip", addr.Unmap().WithZone("").String())
+		ev.SetString("source.ip", addr.Unmap().WithZone("").String())
 		return
 	}
-	ev.Set("google_workspace.ip_address", s)
+	ev.SetString("google_workspace.ip_address", s)
 }
 
 // setNetworkInfo maps the activity's network information: the caller's
@@ -174,9 +174,9 @@ func setNetworkInfo(ev *event.Event, ni jsontree.Value) {
 				}
 			}
 		case "regionCode":
-			ev.Set("source.geo.country_iso_code", x.Text())
+			ev.SetString("source.geo.country_iso_code", x.Text())
 		case "subdivisionCode":
-			ev.Set("source.geo.region_iso_code", x.Text())
+			ev.SetString("source.geo.region_iso_code", x.Text())
 		}
 		setAny(ev, "google_workspace.network_info."+jsontree.SnakeCase(k), x)
 	}

@@ -138,14 +138,14 @@ func (m *paramMapper) enrich(name string, v any) {
 			setTargetUser(ev, s)
 		}
 	case "GROUP_EMAIL":
-		ev.Set("group.name", s)
+		ev.SetString("group.name", s)
 		if _, domain, ok := splitEmail(s); ok {
-			ev.Set("group.domain", domain)
+			ev.SetString("group.domain", domain)
 		}
 	case "doc_title":
-		ev.Set("file.name", s)
+		ev.SetString("file.name", s)
 		if i := strings.LastIndexByte(s, '.'); i > 0 && i < len(s)-1 && !strings.ContainsAny(s[i+1:], " /") {
-			ev.Set("file.extension", s[i+1:])
+			ev.SetString("file.extension", s[i+1:])
 		}
 	case "doc_type":
 		if m.app == nil || m.app.dataset != DriveName {
@@ -164,17 +164,17 @@ func (m *paramMapper) enrich(name string, v any) {
 		// vendor field and both are related users.
 		ev.Append(event.RelatedUser, s)
 		if local, _, ok := splitEmail(s); ok {
-			ev.Set("file.owner", local)
+			ev.SetString("file.owner", local)
 			ev.Append(event.RelatedUser, local)
 		} else {
-			ev.Set("file.owner", s)
+			ev.SetString("file.owner", s)
 		}
 	case "APK_SHA256_HASH":
 		ev.Append(event.RelatedHash, strings.ToLower(s))
 	case "OS_VERSION":
-		ev.Set("host.os.version", s)
+		ev.SetString("host.os.version", s)
 	case "DEVICE_ID":
-		ev.Set("device.id", s)
+		ev.SetString("device.id", s)
 	}
 }
 
@@ -184,10 +184,10 @@ func setTargetUser(ev *event.Event, s string) {
 		return
 	}
 	if name, domain, ok := splitEmail(s); ok {
-		ev.Set("user.target.email", s)
-		ev.Set("user.target.name", name)
-		ev.Set("user.target.domain", domain)
+		ev.SetString("user.target.email", s)
+		ev.SetString("user.target.name", name)
+		ev.SetString("user.target.domain", domain)
 		return
 	}
-	ev.Set("user.target.name", s)
+	ev.SetString("user.target.name", s)
 }

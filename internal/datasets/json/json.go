@@ -142,14 +142,14 @@ func (p *parser) unwrap(obj map[string]any, rec dataset.Record) []*event.Event {
 	}
 	for _, ev := range evs {
 		ev.SetIfAbsent(event.FieldDataset, ds.Name)
-		ev.Set(event.FieldOriginal, msg)
+		ev.SetString(event.FieldOriginal, msg)
 		// The wrapper names the machine that shipped the line, which is
 		// the log's host unless the line names one itself (a syslog
 		// header, a Deep Security dvchost), as on a central collector.
 		ev.SetIfAbsent("host.name", host)
 		ev.SetIfAbsent("host.hostname", host)
-		ev.Set("fluentd.hostname", host)
-		ev.Set("fluentd.tag", tag)
+		ev.SetString("fluentd.hostname", host)
+		ev.SetString("fluentd.tag", tag)
 		if hasTS {
 			ev.SetIfAbsent(event.FieldTimestamp, ts)
 		}

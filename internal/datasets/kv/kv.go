@@ -67,10 +67,10 @@ func (p *parser) Parse(rec dataset.Record) ([]*event.Event, error) {
 	var buf [32]parsekv.Pair
 	pairs := parsekv.AppendString(buf[:0], line)
 	ev := event.New(8 + len(pairs))
-	ev.Set(event.FieldMessage, line)
+	ev.SetString(event.FieldMessage, line)
 	var date, clock, tz string
 	for _, kv := range pairs {
-		ev.Set("kv."+kv.Key, kv.Value)
+		ev.SetString("kv."+kv.Key, kv.Value)
 		v := strings.TrimSpace(kv.Value)
 		switch kv.Key {
 		case "date":
@@ -85,14 +85,14 @@ func (p *parser) Parse(rec dataset.Record) ([]*event.Event, error) {
 		}
 		if f, ok := ipKeys[kv.Key]; ok {
 			if a, err := netip.ParseAddr(v); err == nil {
-				ev.Set(f, a.Unmap().String())
+				ev.SetString(f, a.Unmap().String())
 			}
 		} else if f, ok := portKeys[kv.Key]; ok {
 			if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 && n <= 65535 {
 				ev.Set(f, n)
 			}
 		} else if f, ok := textKeys[kv.Key]; ok {
-			ev.Set(f, v)
+			ev.SetString(f, v)
 		}
 	}
 	if date != "" && clock != "" {
@@ -117,5 +117,5 @@ func (p *parser) setTimestamp(ev *event.Event, date, clock, tz string) {
 		}
 	}
 	ev.Set(event.FieldTimestamp, t)
-	ev.Set("event.timezone", p.loc.String())
+	ev.SetString("event.timezone", p.loc.String())
 }

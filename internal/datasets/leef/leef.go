@@ -51,28 +51,28 @@ func (p *parser) Parse(rec dataset.Record) ([]*event.Event, error) {
 		return nil, fmt.Errorf("leef dataset: %w", err)
 	}
 	ev := event.New(16 + 2*len(m.Attributes))
-	ev.Set("leef.version", m.Version)
-	ev.Set("leef.vendor", m.Vendor)
-	ev.Set("leef.product", m.Product)
-	ev.Set("leef.product_version", m.ProductVersion)
-	ev.Set("leef.event_id", m.EventID)
-	ev.Set("observer.vendor", m.Vendor)
-	ev.Set("observer.product", m.Product)
-	ev.Set("observer.version", m.ProductVersion)
-	ev.Set("event.code", m.EventID)
+	ev.SetString("leef.version", m.Version)
+	ev.SetString("leef.vendor", m.Vendor)
+	ev.SetString("leef.product", m.Product)
+	ev.SetString("leef.product_version", m.ProductVersion)
+	ev.SetString("leef.event_id", m.EventID)
+	ev.SetString("observer.vendor", m.Vendor)
+	ev.SetString("observer.product", m.Product)
+	ev.SetString("observer.version", m.ProductVersion)
+	ev.SetString("event.code", m.EventID)
 	for _, a := range m.Attributes {
-		ev.Set("leef.attributes."+a.Key, a.Value)
+		ev.SetString("leef.attributes."+a.Key, a.Value)
 		mapECS(ev, a.Key, a.Value)
 	}
 	if ev.String("user.name") == "" {
-		ev.Set("user.name", ev.String("leef.attributes.accountName"))
+		ev.SetString("user.name", ev.String("leef.attributes.accountName"))
 	}
 	if v, ok := m.Get("devTime"); ok {
 		format, _ := m.Get("devTimeFormat")
 		if t, zoned, err := parseleef.ParseDevTime(v, format, p.loc); err == nil {
 			ev.Set(event.FieldTimestamp, t)
 			if !zoned {
-				ev.Set("event.timezone", p.loc.String())
+				ev.SetString("event.timezone", p.loc.String())
 			}
 		}
 	}
@@ -118,12 +118,12 @@ func mapECS(ev *event.Event, key, v string) {
 		return
 	}
 	if f, ok := stringFields[key]; ok {
-		ev.Set(f, v)
+		ev.SetString(f, v)
 		return
 	}
 	if f, ok := ipFields[key]; ok {
 		if a, err := netip.ParseAddr(v); err == nil {
-			ev.Set(f, a.Unmap().String())
+			ev.SetString(f, a.Unmap().String())
 		}
 		return
 	}
@@ -135,13 +135,13 @@ func mapECS(ev *event.Event, key, v string) {
 	}
 	if f, ok := macFields[key]; ok {
 		if hw, err := net.ParseMAC(v); err == nil {
-			ev.Set(f, strings.ToUpper(strings.ReplaceAll(hw.String(), ":", "-")))
+			ev.SetString(f, strings.ToUpper(strings.ReplaceAll(hw.String(), ":", "-")))
 		}
 		return
 	}
 	switch key {
 	case "proto":
-		ev.Set("network.transport", transport(v))
+		ev.SetString("network.transport", transport(v))
 	case "sev":
 		if n, err := strconv.Atoi(v); err == nil {
 			ev.Set("event.severity", n)

@@ -116,7 +116,7 @@ func (p *parser) Parse(rec dataset.Record) ([]*event.Event, error) {
 	ev := event.New(32)
 	// The tag is the process that wrote the message.
 	syslog.SetHeader(ev, &m, p.loc, false)
-	ev.Set(event.FieldMessage, m.Body)
+	ev.SetString(event.FieldMessage, m.Body)
 	ev.Set(event.FieldKind, "event")
 	body := m.Body
 	if n, inner, ok := repeated(body); ok {
@@ -174,10 +174,10 @@ func repeated(s string) (int64, string, bool) {
 
 // categorize sets the ECS categorisation of a recognised message.
 func categorize(ev *event.Event, action string, category, typ []string, outcome string) {
-	ev.Set("event.action", action)
+	ev.SetString("event.action", action)
 	ev.Set("event.category", category)
 	ev.Set("event.type", typ)
-	ev.Set("event.outcome", outcome)
+	ev.SetString("event.outcome", outcome)
 }
 
 // setSource sets source.ip, or source.address and source.domain for a
@@ -194,18 +194,18 @@ func setAddress(ev *event.Event, side, addr string) {
 	if addr == "" || addr == "UNKNOWN" {
 		return
 	}
-	ev.Set(side+".address", addr)
+	ev.SetString(side+".address", addr)
 	if ip, ok := canonicalIP(addr); ok {
-		ev.Set(side+".ip", ip)
+		ev.SetString(side+".ip", ip)
 		return
 	}
-	ev.Set(side+".domain", addr)
+	ev.SetString(side+".domain", addr)
 }
 
 // setID sets a user or group ID field when id is numeric.
 func setID(ev *event.Event, field, id string) {
 	if _, err := strconv.ParseUint(id, 10, 32); err == nil {
-		ev.Set(field, id)
+		ev.SetString(field, id)
 	}
 }
 

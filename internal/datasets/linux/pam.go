@@ -27,9 +27,9 @@ func mapPAM(ev *event.Event, s string) bool {
 	module := s[:open]
 	service, typ, _ := strings.Cut(s[open+1:end], ":")
 	text := s[end+3:]
-	ev.Set(ns+"pam.module", module)
-	ev.Set(ns+"pam.service", service)
-	ev.Set(ns+"pam.type", typ)
+	ev.SetString(ns+"pam.module", module)
+	ev.SetString(ns+"pam.service", service)
+	ev.SetString(ns+"pam.type", typ)
 	switch {
 	case strings.HasPrefix(text, "session opened for user "):
 		target, by, _ := strings.Cut(text[len("session opened for user "):], " by ")
@@ -45,7 +45,7 @@ func mapPAM(ev *event.Event, s string) bool {
 		ev.Set("event.reason", "user unknown")
 		categorize(ev, "authentication_failure", []string{"authentication"}, []string{"info"}, "failure")
 	case strings.HasPrefix(text, "password changed for "):
-		ev.Set("user.name", strings.TrimSpace(text[len("password changed for "):]))
+		ev.SetString("user.name", strings.TrimSpace(text[len("password changed for "):]))
 		categorize(ev, "password_changed", []string{"iam"}, []string{"user", "change"}, "success")
 	}
 	return true
@@ -68,13 +68,13 @@ func setSessionUsers(ev *event.Event, service, target, by string) {
 	tName, tID := nameAndUID(strings.TrimSpace(target))
 	bName, bID := nameAndUID(strings.TrimSpace(by))
 	if switchesUser(service) {
-		ev.Set("user.effective.name", tName)
+		ev.SetString("user.effective.name", tName)
 		setID(ev, "user.effective.id", tID)
-		ev.Set("user.name", bName)
+		ev.SetString("user.name", bName)
 		setID(ev, "user.id", bID)
 		return
 	}
-	ev.Set("user.name", tName)
+	ev.SetString("user.name", tName)
 	setID(ev, "user.id", tID)
 }
 
@@ -117,14 +117,14 @@ func mapAuthFailure(ev *event.Event, s string) {
 	}
 	if requester != "" && user != "" && requester != user {
 		// su and the like: the requester tried to become user.
-		ev.Set("user.name", requester)
+		ev.SetString("user.name", requester)
 		setID(ev, "user.id", uid)
-		ev.Set("user.effective.name", user)
+		ev.SetString("user.effective.name", user)
 	} else if user != "" {
-		ev.Set("user.name", user)
+		ev.SetString("user.name", user)
 	} else {
-		ev.Set("user.name", requester)
+		ev.SetString("user.name", requester)
 	}
-	ev.Set(ns+"tty", tty)
+	ev.SetString(ns+"tty", tty)
 	setAddress(ev, "source", rhost)
 }

@@ -14,33 +14,33 @@ func mapShadow(ev *event.Event, s string) {
 	switch {
 	case strings.HasPrefix(s, "new user: "):
 		kv := commaPairs(s[len("new user: "):])
-		ev.Set("user.name", kv["name"])
+		ev.SetString("user.name", kv["name"])
 		setID(ev, "user.id", kv["UID"])
 		setID(ev, "group.id", kv["GID"])
-		ev.Set(ns+"user.home", kv["home"])
-		ev.Set(ns+"user.shell", kv["shell"])
-		ev.Set(ns+"tty", kv["from"])
+		ev.SetString(ns+"user.home", kv["home"])
+		ev.SetString(ns+"user.shell", kv["shell"])
+		ev.SetString(ns+"tty", kv["from"])
 		iam(ev, "user_created", "user", "creation")
 	case strings.HasPrefix(s, "new group: "), strings.HasPrefix(s, "group added to "):
 		_, rest, _ := strings.Cut(s, ": ")
 		kv := commaPairs(rest)
-		ev.Set("group.name", kv["name"])
+		ev.SetString("group.name", kv["name"])
 		setID(ev, "group.id", kv["GID"])
 		iam(ev, "group_created", "group", "creation")
 	case strings.HasPrefix(s, "delete user "):
-		ev.Set("user.name", quoted(s[len("delete user "):]))
+		ev.SetString("user.name", quoted(s[len("delete user "):]))
 		iam(ev, "user_deleted", "user", "deletion")
 	case strings.HasPrefix(s, "removed group "), strings.HasPrefix(s, "removed shadow group "):
 		// "removed group 'bob' owned by 'bob'"
 		rest := s[strings.Index(s, "group ")+len("group "):]
 		g, owner, _ := strings.Cut(rest, " owned by ")
-		ev.Set("group.name", quoted(g))
-		ev.Set("user.name", quoted(owner))
+		ev.SetString("group.name", quoted(g))
+		ev.SetString("user.name", quoted(owner))
 		iam(ev, "group_deleted", "group", "deletion")
 	case strings.HasPrefix(s, "group '") && strings.Contains(s, "' removed"):
 		// groupdel: "group 'devs' removed[ from /etc/group]"
 		g, _, _ := strings.Cut(s[len("group '"):], "'")
-		ev.Set("group.name", g)
+		ev.SetString("group.name", g)
 		iam(ev, "group_deleted", "group", "deletion")
 	case strings.HasPrefix(s, "add '"), strings.HasPrefix(s, "delete '"):
 		// "add 'bob' to group 'sudo'", "delete 'bob' from shadow group 'sudo'"
@@ -50,8 +50,8 @@ func mapShadow(ev *event.Event, s string) {
 			return
 		}
 		u = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(u, " shadow"), " to"), " from")
-		ev.Set("user.name", quoted(u))
-		ev.Set("group.name", quoted(g))
+		ev.SetString("user.name", quoted(u))
+		ev.SetString("group.name", quoted(g))
 		if verb == "add" {
 			iam(ev, "user_added_to_group", "group", "change")
 		} else {
@@ -64,8 +64,8 @@ func mapShadow(ev *event.Event, s string) {
 		if !ok {
 			return
 		}
-		ev.Set("user.name", u)
-		ev.Set("group.name", g)
+		ev.SetString("user.name", u)
+		ev.SetString("group.name", g)
 		if strings.HasPrefix(rest, "added") {
 			iam(ev, "user_added_to_group", "group", "change")
 		} else {
@@ -77,23 +77,23 @@ func mapShadow(ev *event.Event, s string) {
 		if !ok {
 			return
 		}
-		ev.Set("user.name", quoted(from))
-		ev.Set("user.changes.name", quoted(to))
+		ev.SetString("user.name", quoted(from))
+		ev.SetString("user.changes.name", quoted(to))
 		iam(ev, "user_changed", "user", "change")
 	case strings.HasPrefix(s, "change user '"):
 		mapUsermod(ev, s[len("change user "):])
 	case strings.HasPrefix(s, "lock user '"), strings.HasPrefix(s, "unlock user '"):
 		verb, rest, _ := strings.Cut(s, " user ")
-		ev.Set("user.name", quoted(strings.TrimSuffix(rest, " password")))
+		ev.SetString("user.name", quoted(strings.TrimSuffix(rest, " password")))
 		iam(ev, "password_"+verb+"ed", "user", "change")
 	case strings.HasPrefix(s, "password for '"):
 		// passwd: "password for 'bob' changed by 'root'"
 		u, by, _ := strings.Cut(s[len("password for "):], " changed by ")
-		ev.Set("user.name", quoted(u))
-		ev.Set(ns+"changed_by", quoted(by))
+		ev.SetString("user.name", quoted(u))
+		ev.SetString(ns+"changed_by", quoted(by))
 		iam(ev, "password_changed", "user", "change")
 	case strings.HasPrefix(s, "changed password expiry for "):
-		ev.Set("user.name", strings.TrimSpace(s[len("changed password expiry for "):]))
+		ev.SetString("user.name", strings.TrimSpace(s[len("changed password expiry for "):]))
 		iam(ev, "password_expiry_changed", "user", "change")
 	}
 }
@@ -104,7 +104,7 @@ func mapUsermod(ev *event.Event, s string) {
 	if !ok {
 		return
 	}
-	ev.Set("user.name", strings.TrimPrefix(u, "'"))
+	ev.SetString("user.name", strings.TrimPrefix(u, "'"))
 	if rest == "password" {
 		iam(ev, "password_changed", "user", "change")
 		return
@@ -115,9 +115,9 @@ func mapUsermod(ev *event.Event, s string) {
 	}
 	from, to, _ := strings.Cut(change, " to ")
 	from, to = quoted(from), quoted(to)
-	ev.Set(ns+"change.attribute", attr)
-	ev.Set(ns+"change.from", from)
-	ev.Set(ns+"change.to", to)
+	ev.SetString(ns+"change.attribute", attr)
+	ev.SetString(ns+"change.from", from)
+	ev.SetString(ns+"change.to", to)
 	switch attr {
 	case "UID":
 		setID(ev, "user.changes.id", to)

@@ -34,7 +34,7 @@ func mapSSHD(ev *event.Event, s string) {
 		if !ok {
 			return
 		}
-		ev.Set("user.name", user)
+		ev.SetString("user.name", user)
 		ev.Set(ns+"ssh.invalid_user", true)
 		setSource(ev, addr, port)
 		categorize(ev, "ssh_invalid_user", []string{"authentication"}, []string{"info"}, "failure")
@@ -51,7 +51,7 @@ func mapSSHD(ev *event.Event, s string) {
 		}
 		port, reason, _ := strings.Cut(after, ":")
 		if _, r, ok := strings.Cut(reason, ": "); ok {
-			ev.Set("event.reason", strings.TrimSpace(r))
+			ev.SetString("event.reason", strings.TrimSpace(r))
 		}
 		setSource(ev, addr, port)
 		categorize(ev, "ssh_disconnect_received", []string{"network"}, []string{"connection", "end"}, "")
@@ -87,12 +87,12 @@ func mapAuthResult(ev *event.Event, s string) bool {
 	}
 	setUser(ev, user)
 	setSource(ev, addr, port)
-	ev.Set(ns+"ssh.method", method)
+	ev.SetString(ns+"ssh.method", method)
 	if typ, fp, ok := strings.Cut(info, " "); ok {
 		// "RSA SHA256:..." or "RSA-CERT SHA256:... ID ... (serial 1) CA ..."
-		ev.Set(ns+"ssh.key.type", typ)
+		ev.SetString(ns+"ssh.key.type", typ)
 		fp, _, _ = strings.Cut(fp, " ")
-		ev.Set(ns+"ssh.key.fingerprint", fp)
+		ev.SetString(ns+"ssh.key.fingerprint", fp)
 	}
 	return true
 }
@@ -129,7 +129,7 @@ func mapClosed(ev *event.Event, action, s string) {
 		user = user[len("user "):]
 		authenticated = !preauth
 	}
-	ev.Set("user.name", user)
+	ev.SetString("user.name", user)
 	setSource(ev, addr, port)
 	if authenticated {
 		categorize(ev, action, []string{"session"}, []string{"end"}, "")
@@ -157,7 +157,7 @@ func setUser(ev *event.Event, user string) {
 		user = u
 		ev.Set(ns+"ssh.invalid_user", true)
 	}
-	ev.Set("user.name", user)
+	ev.SetString("user.name", user)
 }
 
 // trimPreauth removes sshd's " [preauth]" suffix (the message was logged

@@ -22,9 +22,9 @@ func mapSudo(ev *event.Event, s string) {
 	seen := false
 	for rest != "" {
 		if cmd, ok := strings.CutPrefix(rest, "COMMAND="); ok {
-			ev.Set("process.command_line", cmd)
+			ev.SetString("process.command_line", cmd)
 			if exe, _, _ := strings.Cut(cmd, " "); strings.HasPrefix(exe, "/") {
-				ev.Set("process.executable", exe)
+				ev.SetString("process.executable", exe)
 			}
 			seen = true
 			break
@@ -41,26 +41,26 @@ func mapSudo(ev *event.Event, s string) {
 		seen = true
 		switch k {
 		case "TTY":
-			ev.Set(ns+"tty", v)
+			ev.SetString(ns+"tty", v)
 		case "PWD":
-			ev.Set("process.working_directory", v)
+			ev.SetString("process.working_directory", v)
 		case "USER":
-			ev.Set("user.effective.name", v)
+			ev.SetString("user.effective.name", v)
 		case "GROUP":
-			ev.Set("user.effective.group.name", v)
+			ev.SetString("user.effective.group.name", v)
 		case "ENV":
-			ev.Set(ns+"sudo.env", v)
+			ev.SetString(ns+"sudo.env", v)
 		}
 	}
 	if !seen {
 		return
 	}
-	ev.Set("user.name", user)
+	ev.SetString("user.name", user)
 	if reason == "" {
 		categorize(ev, "sudo_command", []string{"process"}, []string{"start"}, "success")
 		return
 	}
-	ev.Set("event.reason", reason)
+	ev.SetString("event.reason", reason)
 	if strings.Contains(reason, "password") {
 		categorize(ev, "sudo_command", []string{"authentication"}, []string{"info"}, "failure")
 		return
@@ -117,9 +117,9 @@ func mapSu(ev *event.Event, s string) {
 	default:
 		return
 	}
-	ev.Set("user.name", strings.TrimSpace(requester))
-	ev.Set("user.effective.name", strings.TrimSpace(target))
-	ev.Set(ns+"tty", strings.TrimSpace(tty))
+	ev.SetString("user.name", strings.TrimSpace(requester))
+	ev.SetString("user.effective.name", strings.TrimSpace(target))
+	ev.SetString(ns+"tty", strings.TrimSpace(tty))
 	if success {
 		categorize(ev, "su", []string{"authentication", "session"}, []string{"start"}, "success")
 		return

@@ -16,11 +16,11 @@ func mapLogind(ev *event.Event, s string) {
 		if !ok {
 			return
 		}
-		ev.Set(ns+"session.id", id)
-		ev.Set("user.name", user)
+		ev.SetString(ns+"session.id", id)
+		ev.SetString("user.name", user)
 		categorize(ev, "session_created", []string{"session"}, []string{"start"}, "success")
 	case strings.HasPrefix(s, "Removed session "):
-		ev.Set(ns+"session.id", s[len("Removed session "):])
+		ev.SetString(ns+"session.id", s[len("Removed session "):])
 		categorize(ev, "session_removed", []string{"session"}, []string{"end"}, "success")
 	}
 }
@@ -47,8 +47,8 @@ func mapSystemd(ev *event.Event, s string) {
 		if !ok || !isUnitName(unit) {
 			return
 		}
-		ev.Set(ns+"systemd.unit", unit)
-		ev.Set("event.reason", strings.TrimSuffix(rest, "'"))
+		ev.SetString(ns+"systemd.unit", unit)
+		ev.SetString("event.reason", strings.TrimSuffix(rest, "'"))
 		categorize(ev, "unit_failed", []string{"process"}, []string{"end"}, "failure")
 	}
 }
@@ -58,15 +58,15 @@ func mapSystemd(ev *event.Event, s string) {
 // alice").
 func setUnit(ev *event.Event, s string) {
 	if unit, desc, ok := strings.Cut(s, " - "); ok && isUnitName(unit) {
-		ev.Set(ns+"systemd.unit", unit)
+		ev.SetString(ns+"systemd.unit", unit)
 		s = desc
 	}
-	ev.Set(ns+"systemd.description", s)
+	ev.SetString(ns+"systemd.description", s)
 	if rest, ok := strings.CutPrefix(s, "Session "); ok {
 		for _, of := range [...]string{" of User ", " of user "} {
 			if id, user, ok := strings.Cut(rest, of); ok {
-				ev.Set(ns+"session.id", id)
-				ev.Set("user.name", user)
+				ev.SetString(ns+"session.id", id)
+				ev.SetString("user.name", user)
 				return
 			}
 		}
@@ -98,8 +98,8 @@ func mapCron(ev *event.Event, s string) {
 	if !ok || user == "" || !strings.HasSuffix(rest, ")") {
 		return
 	}
-	ev.Set("user.name", user)
-	ev.Set("process.command_line", strings.TrimSpace(rest[:len(rest)-1]))
+	ev.SetString("user.name", user)
+	ev.SetString("process.command_line", strings.TrimSpace(rest[:len(rest)-1]))
 	categorize(ev, "cron_command", []string{"process"}, []string{"start"}, "success")
 }
 
@@ -117,8 +117,8 @@ func mapLogin(ev *event.Event, s string) {
 			return
 		}
 		user, from, _ := strings.Cut(rest, " FROM ")
-		ev.Set("user.name", user)
-		ev.Set(ns+"tty", tty)
+		ev.SetString("user.name", user)
+		ev.SetString(ns+"tty", tty)
 		setAddress(ev, "source", from)
 		categorize(ev, "login", []string{"authentication", "session"}, []string{"start"}, "success")
 	case strings.HasPrefix(s, "ROOT LOGIN "):
@@ -129,7 +129,7 @@ func mapLogin(ev *event.Event, s string) {
 			tty, from, _ = strings.Cut(rest, " from ")
 		}
 		ev.Set("user.name", "root")
-		ev.Set(ns+"tty", quoted(tty))
+		ev.SetString(ns+"tty", quoted(tty))
 		setAddress(ev, "source", quoted(from))
 		categorize(ev, "login", []string{"authentication", "session"}, []string{"start"}, "success")
 	case strings.HasPrefix(s, "FAILED LOGIN "):
@@ -139,12 +139,12 @@ func mapLogin(ev *event.Event, s string) {
 			return
 		}
 		user, reason, _ := strings.Cut(who, ", ")
-		ev.Set("user.name", quoted(user))
-		ev.Set("event.reason", reason)
+		ev.SetString("user.name", quoted(user))
+		ev.SetString("event.reason", reason)
 		if _, tty, ok := strings.Cut(where, " FROM "); ok {
-			ev.Set(ns+"tty", tty)
+			ev.SetString(ns+"tty", tty)
 		} else if _, tty, ok := strings.Cut(where, " on "); ok {
-			ev.Set(ns+"tty", quoted(tty))
+			ev.SetString(ns+"tty", quoted(tty))
 		}
 		categorize(ev, "login", []string{"authentication"}, []string{"info"}, "failure")
 	}

@@ -60,7 +60,7 @@ func (p *parser) putHeaderFields(r *record, names []string, slots []int, values 
 			continue
 		}
 		if p.copyTo != "" && v != "" {
-			r.ev.Set(p.copyTo+names[i], v)
+			r.ev.SetString(p.copyTo+names[i], v)
 		}
 	}
 }

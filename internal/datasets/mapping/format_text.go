@@ -48,7 +48,7 @@ func (c *csvFormat) decode(r *record, body string, header []byte) error {
 		} else if r.p.copyTo != "" && v != "" {
 			// A value past the named columns (a newer format version
 			// appending fields) is kept under its position.
-			r.ev.Set(r.p.copyTo+"column_"+strconv.Itoa(i+1), v)
+			r.ev.SetString(r.p.copyTo+"column_"+strconv.Itoa(i+1), v)
 		}
 		i++
 	}

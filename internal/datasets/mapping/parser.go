@@ -191,7 +191,7 @@ func (p *parser) apply(r *record, f *field, ref time.Time) {
 		}
 		out, ok := f.conv.convert(v, ref)
 		if !ok {
-			r.ev.Set(p.rawNS+fieldKey(p.keys[slot]), v.text())
+			r.ev.SetString(p.rawNS+fieldKey(p.keys[slot]), v.text())
 			return
 		}
 		if out != nil {

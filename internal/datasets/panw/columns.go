@@ -43,28 +43,28 @@ func (p *parser) apply(ev *event.Event, r row, cols []column) {
 		}
 		switch c.conv {
 		case asText:
-			ev.Set(c.field, s)
+			ev.SetString(c.field, s)
 		case asLower:
-			ev.Set(c.field, strings.ToLower(s))
+			ev.SetString(c.field, strings.ToLower(s))
 		case asInt:
 			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 				ev.Set(c.field, n)
 			}
 		case asIP:
 			if a, ok := parseIP(s); ok {
-				ev.Set(c.field, a)
+				ev.SetString(c.field, a)
 			}
 		case asTime:
 			if t, ok := p.parseTime(s); ok {
 				ev.Set(c.field, t)
 			}
 		case asMAC:
-			ev.Set(c.field, formatMAC(s))
+			ev.SetString(c.field, formatMAC(s))
 		case asList:
 			ev.Set(c.field, []string{s})
 		case asOpt:
 			if s != "0" && s != "N/A" {
-				ev.Set(c.field, s)
+				ev.SetString(c.field, s)
 			}
 		case asOptInt:
 			if n, err := strconv.ParseInt(s, 10, 64); err == nil && n != 0 {
@@ -157,11 +157,11 @@ func setUser(ev *event.Event, f userFields, s string) {
 		return
 	}
 	if i := strings.IndexByte(s, '\\'); i > 0 && i < len(s)-1 {
-		ev.Set(f.domain, s[:i])
-		ev.Set(f.name, s[i+1:])
+		ev.SetString(f.domain, s[:i])
+		ev.SetString(f.name, s[i+1:])
 		return
 	}
-	ev.Set(f.name, s)
+	ev.SetString(f.name, s)
 }
 
 // copyUser makes user.name (and user.domain) the source user's: ECS's
@@ -182,7 +182,7 @@ func setSeverity(ev *event.Event, s string) {
 	if s == "" {
 		return
 	}
-	ev.Set("log.level", s)
+	ev.SetString("log.level", s)
 	if n, ok := severityNumbers[s]; ok {
 		ev.Set("event.severity", n)
 	}

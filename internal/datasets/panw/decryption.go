@@ -70,10 +70,10 @@ func (p *parser) mapDecryption(ev *event.Event, r row) {
 	if v := r.get(39); v != "" {
 		lv := strings.ToLower(v)
 		if strings.HasPrefix(lv, "tls") || strings.HasPrefix(lv, "ssl") {
-			ev.Set("tls.version_protocol", lv[:3])
-			ev.Set("tls.version", strings.TrimLeft(lv[3:], "v "))
+			ev.SetString("tls.version_protocol", lv[:3])
+			ev.SetString("tls.version", strings.TrimLeft(lv[3:], "v "))
 		} else {
-			ev.Set("panw.panos.tls.version", v)
+			ev.SetString("panw.panos.tls.version", v)
 		}
 	}
 	if r.get(64) != "" && !strings.EqualFold(r.get(64), "none") {

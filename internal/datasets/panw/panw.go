@@ -104,9 +104,9 @@ func (p *parser) mapLog(ev *event.Event, r row) error {
 	ev.Set("observer.vendor", "Palo Alto Networks")
 	ev.Set("observer.product", "PAN-OS")
 	ev.Set("observer.type", "firewall")
-	ev.Set("observer.serial_number", r.get(2))
-	ev.Set("panw.panos.type", typ)
-	ev.Set("panw.panos.sub_type", r.get(4))
+	ev.SetString("observer.serial_number", r.get(2))
+	ev.SetString("panw.panos.type", typ)
+	ev.SetString("panw.panos.sub_type", r.get(4))
 	// The generated time is when the event happened on the dataplane
 	// (@timestamp); the receive time, when the management plane logged
 	// it, is kept only when it says something else.
@@ -118,7 +118,7 @@ func (p *parser) mapLog(ev *event.Event, r row) error {
 	} else {
 		ev.Set(event.FieldTimestamp, received)
 	}
-	ev.Set("event.timezone", p.loc.String())
+	ev.SetString("event.timezone", p.loc.String())
 
 	switch typ {
 	case "TRAFFIC":
@@ -157,7 +157,7 @@ func (p *parser) highRes(ev *event.Event, r row, i int) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		ev.Set("panw.panos.high_res_timestamp", s)
+		ev.SetString("panw.panos.high_res_timestamp", s)
 		return
 	}
 	ev.Set("panw.panos.high_res_timestamp", t)

@@ -61,7 +61,7 @@ func setNAT(ev *event.Event, ipField, portField, ip, port string) {
 	if !ok || a == "0.0.0.0" || a == "::" {
 		return
 	}
-	ev.Set(ipField, a)
+	ev.SetString(ipField, a)
 	if n, err := strconv.ParseInt(port, 10, 64); err == nil {
 		ev.Set(portField, n)
 	}
@@ -221,9 +221,9 @@ func (p *parser) mapTraffic(ev *event.Event, r row) {
 	ev.Set(event.FieldKind, "event")
 	ev.Set("event.category", []string{"network"})
 	if a, ok := trafficActions[sub]; ok {
-		ev.Set("event.action", a)
+		ev.SetString("event.action", a)
 	} else {
-		ev.Set("event.action", sub)
+		ev.SetString("event.action", sub)
 	}
 	// One list, built once: event.type is allowed/denied (from the
 	// action, set by mapSession), start/end, connection.
@@ -263,10 +263,10 @@ func setForwarded(ev *event.Event, s string) {
 		return
 	}
 	if a, ok := parseIP(s); ok {
-		ev.Set("network.forwarded_ip", a)
+		ev.SetString("network.forwarded_ip", a)
 		return
 	}
-	ev.Set("panw.panos.xff", s)
+	ev.SetString("panw.panos.xff", s)
 }
 
 // relatedHosts adds host names that sit in vendor fields, which the

@@ -96,9 +96,9 @@ func (p *parser) mapConfig(ev *event.Event, r row) {
 	setUser(ev, actingUser, r.get(10))
 	host := r.get(7)
 	if a, ok := parseIP(host); ok {
-		ev.Set("source.ip", a)
+		ev.SetString("source.ip", a)
 	} else {
-		ev.Set("source.address", host)
+		ev.SetString("source.address", host)
 	}
 	// "Submitted" (a commit queued) says nothing yet about the outcome.
 	switch strings.ToLower(r.get(12)) {
@@ -113,8 +113,8 @@ func (p *parser) mapConfig(ev *event.Event, r row) {
 	tail := 14
 	if !isDigits(r.get(14)) || !strings.HasPrefix(r.get(15), "0x") {
 		if isDigits(r.get(16)) && strings.HasPrefix(r.get(17), "0x") {
-			ev.Set("panw.panos.before_change_detail", r.get(14))
-			ev.Set("panw.panos.after_change_detail", r.get(15))
+			ev.SetString("panw.panos.before_change_detail", r.get(14))
+			ev.SetString("panw.panos.after_change_detail", r.get(15))
 			tail = 16
 		}
 	}

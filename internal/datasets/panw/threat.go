@@ -107,9 +107,9 @@ func (p *parser) mapThreat(ev *event.Event, r row) {
 	}
 	ev.Set(event.FieldKind, "alert")
 	if a, ok := threatActions[sub]; ok {
-		ev.Set("event.action", a)
+		ev.SetString("event.action", a)
 	} else {
-		ev.Set("event.action", sub)
+		ev.SetString("event.action", sub)
 	}
 	cats := []string{"intrusion_detection", "threat", "network"}
 	switch {
@@ -127,16 +127,16 @@ func (p *parser) mapThreat(ev *event.Event, r row) {
 	switch sub {
 	case "url":
 		setURL(ev, misc)
-		ev.Set("panw.panos.url.category", r.get(33))
+		ev.SetString("panw.panos.url.category", r.get(33))
 	case "wildfire", "wildfire-virus":
-		ev.Set("file.name", misc)
-		ev.Set("panw.panos.wildfire.verdict", r.get(33))
+		ev.SetString("file.name", misc)
+		ev.SetString("panw.panos.wildfire.verdict", r.get(33))
 	case "virus", "ml-virus", "file", "data":
-		ev.Set("file.name", misc)
-		ev.Set("panw.panos.url.category", r.get(33))
+		ev.SetString("file.name", misc)
+		ev.SetString("panw.panos.url.category", r.get(33))
 	default:
-		ev.Set("panw.panos.misc", misc)
-		ev.Set("panw.panos.url.category", r.get(33))
+		ev.SetString("panw.panos.misc", misc)
+		ev.SetString("panw.panos.url.category", r.get(33))
 	}
 	setThreatID(ev, r.get(32))
 	setDigest(ev, r.get(43))
@@ -167,26 +167,26 @@ func setThreatID(ev *event.Event, s string) {
 	if name == "" && id == "9999" {
 		name = "URL-filtering"
 	}
-	ev.Set("panw.panos.threat.id", id)
-	ev.Set("panw.panos.threat.name", name)
+	ev.SetString("panw.panos.threat.id", id)
+	ev.SetString("panw.panos.threat.name", name)
 }
 
 // setDigest keeps the File Digest column (a SHA-256 for WildFire) as
 // file.hash.<algorithm> when its length names the algorithm.
 func setDigest(ev *event.Event, s string) {
 	if s == "" || !isHex(s) {
-		ev.Set("panw.panos.file_digest", s)
+		ev.SetString("panw.panos.file_digest", s)
 		return
 	}
 	switch len(s) {
 	case 32:
-		ev.Set("file.hash.md5", strings.ToLower(s))
+		ev.SetString("file.hash.md5", strings.ToLower(s))
 	case 40:
-		ev.Set("file.hash.sha1", strings.ToLower(s))
+		ev.SetString("file.hash.sha1", strings.ToLower(s))
 	case 64:
-		ev.Set("file.hash.sha256", strings.ToLower(s))
+		ev.SetString("file.hash.sha256", strings.ToLower(s))
 	default:
-		ev.Set("panw.panos.file_digest", s)
+		ev.SetString("panw.panos.file_digest", s)
 	}
 }
 
@@ -207,18 +207,18 @@ func setURL(ev *event.Event, s string) {
 	if s == "" {
 		return
 	}
-	ev.Set("url.original", s)
+	ev.SetString("url.original", s)
 	rest := s
 	if i := strings.Index(rest, "://"); i > 0 {
-		ev.Set("url.scheme", strings.ToLower(rest[:i]))
+		ev.SetString("url.scheme", strings.ToLower(rest[:i]))
 		rest = rest[i+3:]
 	}
 	if i := strings.IndexByte(rest, '#'); i >= 0 {
-		ev.Set("url.fragment", rest[i+1:])
+		ev.SetString("url.fragment", rest[i+1:])
 		rest = rest[:i]
 	}
 	if i := strings.IndexByte(rest, '?'); i >= 0 {
-		ev.Set("url.query", rest[i+1:])
+		ev.SetString("url.query", rest[i+1:])
 		rest = rest[:i]
 	}
 	host, path := rest, ""
@@ -232,9 +232,9 @@ func setURL(ev *event.Event, s string) {
 		}
 	}
 	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
-	ev.Set("url.domain", host)
-	ev.Set("url.path", path)
+	ev.SetString("url.domain", host)
+	ev.SetString("url.path", path)
 	if _, ok := parseIP(host); !ok {
-		ev.Set("destination.domain", host)
+		ev.SetString("destination.domain", host)
 	}
 }

@@ -97,7 +97,7 @@ func (p *parser) mapGlobalProtect(ev *event.Event, r row) {
 func setFirstIP(ev *event.Event, field string, values ...string) {
 	for _, s := range values {
 		if a, ok := parseIP(s); ok && a != "0.0.0.0" && a != "::" {
-			ev.Set(field, a)
+			ev.SetString(field, a)
 			return
 		}
 	}
@@ -179,7 +179,7 @@ func (p *parser) mapUserID(ev *event.Event, r row) {
 	copyUser(ev)
 	sub := strings.ToLower(r.get(4))
 	ev.Set(event.FieldKind, "event")
-	ev.Set("event.action", sub)
+	ev.SetString("event.action", sub)
 	switch sub {
 	case "login":
 		ev.Set("event.category", []string{"authentication"})

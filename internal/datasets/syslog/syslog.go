@@ -90,9 +90,9 @@ func (p *parser) Parse(rec dataset.Record) ([]*event.Event, error) {
 	}
 	ev := event.New(24)
 	SetHeader(ev, &m, p.loc, false)
-	ev.Set(event.FieldMessage, m.Body)
+	ev.SetString(event.FieldMessage, m.Body)
 	if claimErr != "" {
-		ev.Set(event.FieldError, claimErr)
+		ev.SetString(event.FieldError, claimErr)
 	}
 	return []*event.Event{ev}, nil
 }
@@ -135,27 +135,27 @@ func SetHeader(ev *event.Event, m *parsesyslog.Message, loc *time.Location, wrap
 	if m.HasTimestamp && !(wrapped && ev.Has(event.FieldTimestamp)) {
 		ev.Set(event.FieldTimestamp, m.Timestamp)
 		if m.ZoneAssumed {
-			ev.Set("event.timezone", loc.String())
+			ev.SetString("event.timezone", loc.String())
 		}
 	}
 	if m.HasPriority {
 		ev.Set("log.syslog.priority", m.Priority)
 		ev.Set("log.syslog.facility.code", m.Facility)
-		ev.Set("log.syslog.facility.name", parsesyslog.FacilityName(m.Facility))
+		ev.SetString("log.syslog.facility.name", parsesyslog.FacilityName(m.Facility))
 		ev.Set("log.syslog.severity.code", m.Severity)
-		ev.Set("log.syslog.severity.name", parsesyslog.SeverityName(m.Severity))
+		ev.SetString("log.syslog.severity.name", parsesyslog.SeverityName(m.Severity))
 	}
 	if m.Version > 0 {
-		ev.Set("log.syslog.version", strconv.Itoa(m.Version))
+		ev.SetString("log.syslog.version", strconv.Itoa(m.Version))
 	}
-	ev.Set("log.syslog.hostname", m.Hostname)
+	ev.SetString("log.syslog.hostname", m.Hostname)
 	set("host.hostname", m.Hostname)
 	set("host.name", m.Hostname)
-	ev.Set("log.syslog.appname", m.AppName)
-	ev.Set("log.syslog.procid", m.ProcID)
-	ev.Set("log.syslog.msgid", m.MsgID)
+	ev.SetString("log.syslog.appname", m.AppName)
+	ev.SetString("log.syslog.procid", m.ProcID)
+	ev.SetString("log.syslog.msgid", m.MsgID)
 	if !wrapped {
-		ev.Set("process.name", m.AppName)
+		ev.SetString("process.name", m.AppName)
 		if pid, err := strconv.ParseInt(m.ProcID, 10, 64); err == nil {
 			ev.Set("process.pid", pid)
 		}
@@ -163,7 +163,7 @@ func SetHeader(ev *event.Event, m *parsesyslog.Message, loc *time.Location, wrap
 	for _, el := range m.StructuredData {
 		prefix := "log.syslog.structured_data." + el.ID + "."
 		for _, prm := range el.Params {
-			ev.Set(prefix+prm.Name, prm.Value)
+			ev.SetString(prefix+prm.Name, prm.Value)
 		}
 	}
 }

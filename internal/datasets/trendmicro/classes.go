@@ -88,7 +88,7 @@ var classMappers = [numClasses]func(*event.Event, *record){
 func mapFirewall(ev *event.Event, r *record) {
 	ev.Set("event.category", []string{"network"})
 	ev.Set("event.type", withVerdict([]string{"connection"}, r.act))
-	ev.Set("rule.name", r.name)
+	ev.SetString("rule.name", r.name)
 }
 
 func mapIntrusionPrevention(ev *event.Event, r *record) {
@@ -109,7 +109,7 @@ func mapIntegrity(ev *event.Event, r *record) {
 	switch {
 	case isRegistryPath(r.filePath):
 		ev.Set("event.category", []string{"registry"})
-		ev.Set("registry.path", r.filePath)
+		ev.SetString("registry.path", r.filePath)
 		ev.Delete("file.path")
 	case r.filePath != "" || r.fileName != "":
 		ev.Set("event.category", []string{"file"})
@@ -135,11 +135,11 @@ func mapLogInspection(ev *event.Event, r *record) {
 	setRule(ev, r)
 	for _, l := range r.labelled {
 		if !l.number && l.n == 1 && strings.Contains(strings.ToLower(l.label), "description") {
-			ev.Set("rule.description", l.value)
+			ev.SetString("rule.description", l.value)
 		}
 	}
 	if r.duser != "" && r.duser != "(no user)" {
-		ev.Set("user.name", r.duser)
+		ev.SetString("user.name", r.duser)
 	}
 }
 
@@ -148,8 +148,8 @@ func mapAntiMalware(ev *event.Event, r *record) {
 	ev.Set("event.category", []string{"malware"})
 	ev.Set("event.type", []string{"info"})
 	// The record's Name is the malware's name.
-	ev.Set("threat.software.name", r.name)
-	ev.Set("rule.name", r.name)
+	ev.SetString("threat.software.name", r.name)
+	ev.SetString("rule.name", r.name)
 }
 
 func mapWebReputation(ev *event.Event, r *record) {
@@ -159,9 +159,9 @@ func mapWebReputation(ev *event.Event, r *record) {
 	ev.Set("event.type", []string{"access", "denied"})
 	// msg is the URL's risk (Suspicious, Highly Suspicious, Dangerous,
 	// Untested) or why it was blocked ("Blocked By Admin").
-	ev.Set("event.reason", r.msg)
+	ev.SetString("event.reason", r.msg)
 	if r.msg != "" && !strings.HasPrefix(strings.ToLower(r.msg), "blocked by") {
-		ev.Set(ns+"risk", r.msg)
+		ev.SetString(ns+"risk", r.msg)
 	}
 	setURLParts(ev, r.request)
 }
@@ -170,17 +170,17 @@ func mapAppControl(ev *event.Event, r *record) {
 	ev.Set("event.category", []string{"process"})
 	ev.Set("event.type", withVerdict([]string{"start"}, r.act))
 	setUser(ev, r.suser, r.suid)
-	ev.Set("process.executable", r.filePath)
-	ev.Set("process.name", baseName(r.filePath))
+	ev.SetString("process.executable", r.filePath)
+	ev.SetString("process.name", baseName(r.filePath))
 	for _, l := range r.labelled {
 		if l.number {
 			continue
 		}
 		switch strings.ToLower(l.label) {
 		case "actionreason":
-			ev.Set("event.reason", l.value)
+			ev.SetString("event.reason", l.value)
 		case "md5", "sha1", "sha256":
-			ev.Set("file.hash."+strings.ToLower(l.label), strings.ToLower(l.value))
+			ev.SetString("file.hash."+strings.ToLower(l.label), strings.ToLower(l.value))
 		}
 	}
 }
@@ -219,22 +219,22 @@ func mapSystem(ev *event.Event, r *record) {
 
 func setRule(ev *event.Event, r *record) {
 	if r.sigOK {
-		ev.Set("rule.id", strconv.FormatInt(r.sigID, 10))
+		ev.SetString("rule.id", strconv.FormatInt(r.sigID, 10))
 	}
-	ev.Set("rule.name", r.name)
+	ev.SetString("rule.name", r.name)
 }
 
 func setUser(ev *event.Event, name, id string) {
-	ev.Set("user.name", name)
-	ev.Set("user.id", id)
+	ev.SetString("user.name", name)
+	ev.SetString("user.id", id)
 }
 
 func setProcess(ev *event.Event, exe string) {
 	if exe == "" {
 		return
 	}
-	ev.Set("process.executable", exe)
-	ev.Set("process.name", baseName(exe))
+	ev.SetString("process.executable", exe)
+	ev.SetString("process.name", baseName(exe))
 }
 
 // withVerdict adds "denied" or "allowed" to types when the action says
@@ -316,18 +316,18 @@ func setURLParts(ev *event.Event, raw string) {
 		if i := strings.IndexAny(host, "/?#"); i >= 0 {
 			host = host[:i]
 		}
-		ev.Set("url.domain", host)
+		ev.SetString("url.domain", host)
 		return
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return
 	}
-	ev.Set("url.scheme", u.Scheme)
-	ev.Set("url.domain", u.Hostname())
+	ev.SetString("url.scheme", u.Scheme)
+	ev.SetString("url.domain", u.Hostname())
 	if p, err := strconv.ParseInt(u.Port(), 10, 64); err == nil {
 		ev.Set("url.port", p)
 	}
-	ev.Set("url.path", u.EscapedPath())
-	ev.Set("url.query", u.RawQuery)
+	ev.SetString("url.path", u.EscapedPath())
+	ev.SetString("url.query", u.RawQuery)
 }

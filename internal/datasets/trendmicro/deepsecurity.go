@@ -162,14 +162,14 @@ func mapDeepSecurity(ev *event.Event, m *parsecef.Message) {
 	if r.fileName != "" && r.filePath == "" {
 		// The seed mapping: fname is the file's path when no filePath is
 		// given (log inspection names the log file in fname).
-		ev.Set("file.path", r.fileName)
+		ev.SetString("file.path", r.fileName)
 	}
 	if r.hasCs1 {
-		ev.Set("rule.category", r.cs1)
+		ev.SetString("rule.category", r.cs1)
 	}
 	ev.Set(event.FieldKind, "event")
 	c := classify(&r)
-	ev.Set(ns+"event_class", c.String())
+	ev.SetString(ns+"event_class", c.String())
 	classMappers[c](ev, &r)
 	setNetworkType(ev)
 }
@@ -189,9 +189,9 @@ func mapHost(ev *event.Event, r *record) {
 		name = r.dvc
 	}
 	if name != "" {
-		ev.Set("host.name", name)
-		ev.Set("host.hostname", name)
-		ev.Set("server.name", name)
+		ev.SetString("host.name", name)
+		ev.SetString("host.hostname", name)
+		ev.SetString("server.name", name)
 	}
 	var ips []string
 	for _, v := range [...]string{r.dvc, r.dvchost} {
@@ -217,7 +217,7 @@ func mapLabelled(ev *event.Event, r *record) {
 			}
 		}
 		if l.number && l.n == 1 && (l.label == "" || strings.EqualFold(l.label, "Host ID")) {
-			ev.Set("host.id", l.value)
+			ev.SetString("host.id", l.value)
 		}
 		if f := labelField(l.label); f != "" {
 			// A label never overwrites a field Trend Micro named itself.
@@ -244,16 +244,16 @@ func mapVendorExtensions(ev *event.Event, m *parsecef.Message) {
 		switch rest {
 		// Fields with an ECS home are kept there only.
 		case "FileMD5":
-			ev.Set("file.hash.md5", strings.ToLower(v))
+			ev.SetString("file.hash.md5", strings.ToLower(v))
 			continue
 		case "FileSHA1":
-			ev.Set("file.hash.sha1", strings.ToLower(v))
+			ev.SetString("file.hash.sha1", strings.ToLower(v))
 			continue
 		case "FileSHA256":
-			ev.Set("file.hash.sha256", strings.ToLower(v))
+			ev.SetString("file.hash.sha256", strings.ToLower(v))
 			continue
 		case "CommandLine":
-			ev.Set("process.command_line", v)
+			ev.SetString("process.command_line", v)
 			continue
 		case "CVE":
 			ev.Set("vulnerability.id", splitList(v, ','))
@@ -270,7 +270,7 @@ func mapVendorExtensions(ev *event.Event, m *parsecef.Message) {
 				continue
 			}
 		}
-		ev.Set(labelField(rest), v)
+		ev.SetString(labelField(rest), v)
 	}
 }
 

@@ -129,7 +129,7 @@ func (p *parser) parseWrapper(data []byte, ref time.Time) ([]*event.Event, error
 		return nil, err
 	}
 	// The record is the wrapper: the event's own text is the line.
-	ev.Set(event.FieldOriginal, inner)
+	ev.SetString(event.FieldOriginal, inner)
 	if host := strings.TrimSpace(w.Hostname); host != "" {
 		ev.SetIfAbsent("host.name", host)
 		ev.SetIfAbsent("host.hostname", host)
@@ -175,7 +175,9 @@ func (p *parser) parseLine(line []byte, ref time.Time) (*event.Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("trendmicro: %w", err)
 	}
-	ev := event.New(32 + len(msg.Extensions))
+	// Room for what CEF, Deep Security, the syslog header and the pipeline
+	// add: a map that grows rehashes every field.
+	ev := event.New(64 + 3*len(msg.Extensions))
 	cef.Map(ev, &msg, ref, p.loc)
 	if isDeepSecurity(body) {
 		mapDeepSecurity(ev, &msg)

@@ -28,7 +28,7 @@ func categorize(ev *event.Event, r *record) {
 			outcome = "failure"
 		}
 	}
-	ev.Set("event.outcome", outcome)
+	ev.SetString("event.outcome", outcome)
 	category, types := classify(r)
 	ev.Set("event.category", category)
 	ev.Set("event.type", types)

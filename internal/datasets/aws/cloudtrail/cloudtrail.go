@@ -164,7 +164,7 @@ func recordsEvents(elems []string) ([]*event.Event, error) {
 			return nil, fmt.Errorf("log file record %d: %w", i+1, err)
 		}
 		ev := r.event()
-		ev.Set(event.FieldOriginal, raw)
+		ev.SetString(event.FieldOriginal, raw)
 		out = append(out, ev)
 	}
 	return out, nil
@@ -189,6 +189,6 @@ func (env *envelope) eventBridge() ([]*event.Event, error) {
 	if t, ok := parseTime(env.Time); ok {
 		ev.SetIfAbsent(event.FieldTimestamp, t)
 	}
-	ev.Set("aws.cloudtrail.eventbridge.detail_type", env.DetailType)
+	ev.SetString("aws.cloudtrail.eventbridge.detail_type", env.DetailType)
 	return []*event.Event{ev}, nil
 }

@@ -34,14 +34,14 @@ const hiddenUser = "HIDDEN_DUE_TO_SECURITY_REASONS"
 // service acting on its own.
 func (u *userIdentity) set(ev *event.Event) {
 	const ui = "aws.cloudtrail.user_identity."
-	ev.Set(ui+"type", u.Type)
-	ev.Set(ui+"arn", u.ARN)
-	ev.Set(ui+"account_id", u.AccountID)
-	ev.Set(ui+"access_key_id", u.AccessKeyID)
-	ev.Set(ui+"invoked_by", u.InvokedBy)
-	ev.Set(ui+"identity_provider", u.IdentityProvider)
-	ev.Set(ui+"credential_id", u.CredentialID)
-	ev.Set("user.id", u.PrincipalID)
+	ev.SetString(ui+"type", u.Type)
+	ev.SetString(ui+"arn", u.ARN)
+	ev.SetString(ui+"account_id", u.AccountID)
+	ev.SetString(ui+"access_key_id", u.AccessKeyID)
+	ev.SetString(ui+"invoked_by", u.InvokedBy)
+	ev.SetString(ui+"identity_provider", u.IdentityProvider)
+	ev.SetString(ui+"credential_id", u.CredentialID)
+	ev.SetString("user.id", u.PrincipalID)
 
 	name := u.UserName
 	if name == hiddenUser {
@@ -49,19 +49,19 @@ func (u *userIdentity) set(ev *event.Event) {
 	}
 	if sc := u.SessionContext; sc != nil {
 		const sx = ui + "session_context."
-		ev.Set(sx+"mfa_authenticated", sc.MFAAuthenticated)
+		ev.SetString(sx+"mfa_authenticated", sc.MFAAuthenticated)
 		if t, ok := parseTime(sc.CreationDate); ok {
 			ev.Set(sx+"creation_date", t)
 		}
-		ev.Set(sx+"source_identity", sc.SourceIdentity)
-		ev.Set(sx+"ec2_role_delivery", sc.EC2RoleDelivery)
-		ev.Set(sx+"web_id_federation_data.federated_provider", sc.FederatedProvider)
+		ev.SetString(sx+"source_identity", sc.SourceIdentity)
+		ev.SetString(sx+"ec2_role_delivery", sc.EC2RoleDelivery)
+		ev.SetString(sx+"web_id_federation_data.federated_provider", sc.FederatedProvider)
 		si := sc.SessionIssuer
-		ev.Set(sx+"session_issuer.type", si.Type)
-		ev.Set(sx+"session_issuer.principal_id", si.PrincipalID)
-		ev.Set(sx+"session_issuer.arn", si.ARN)
-		ev.Set(sx+"session_issuer.account_id", si.AccountID)
-		ev.Set(sx+"session_issuer.user_name", si.UserName)
+		ev.SetString(sx+"session_issuer.type", si.Type)
+		ev.SetString(sx+"session_issuer.principal_id", si.PrincipalID)
+		ev.SetString(sx+"session_issuer.arn", si.ARN)
+		ev.SetString(sx+"session_issuer.account_id", si.AccountID)
+		ev.SetString(sx+"session_issuer.user_name", si.UserName)
 	}
 	switch u.Type {
 	case "AssumedRole":
@@ -71,7 +71,7 @@ func (u *userIdentity) set(ev *event.Event) {
 		// arn:aws:sts::123456789012:assumed-role/Role/session: the
 		// session name is often the person (an SSO user's e-mail).
 		if s := arnTail(u.ARN, "assumed-role/", 2); s != "" {
-			ev.Set(ui+"session_name", s)
+			ev.SetString(ui+"session_name", s)
 			ev.Append(event.RelatedUser, s)
 		}
 	case "FederatedUser":
@@ -89,12 +89,12 @@ func (u *userIdentity) set(ev *event.Event) {
 		}
 	case "IdentityCenterUser":
 		if u.OnBehalfOf.UserID != "" {
-			ev.Set("user.id", u.OnBehalfOf.UserID)
+			ev.SetString("user.id", u.OnBehalfOf.UserID)
 		}
 	}
-	ev.Set(ui+"on_behalf_of.user_id", u.OnBehalfOf.UserID)
-	ev.Set(ui+"on_behalf_of.identity_store_arn", u.OnBehalfOf.IdentityStoreARN)
-	ev.Set("user.name", name)
+	ev.SetString(ui+"on_behalf_of.user_id", u.OnBehalfOf.UserID)
+	ev.SetString(ui+"on_behalf_of.identity_store_arn", u.OnBehalfOf.IdentityStoreARN)
+	ev.SetString("user.name", name)
 }
 
 // arnTail returns the part of an ARN's resource after marker, skipping

@@ -90,28 +90,28 @@ func (r *record) event() *event.Event {
 	} else {
 		ev.Set(event.FieldKind, "event")
 	}
-	ev.Set("event.action", r.EventName)
-	ev.Set("event.provider", r.EventSource)
+	ev.SetString("event.action", r.EventName)
+	ev.SetString("event.provider", r.EventSource)
 	ev.Set("cloud.provider", "aws")
-	ev.Set("cloud.region", r.AWSRegion)
+	ev.SetString("cloud.region", r.AWSRegion)
 
 	const ct = "aws.cloudtrail."
-	ev.Set(ct+"event_version", r.EventVersion)
-	ev.Set(ct+"event_id", r.EventID)
-	ev.Set(ct+"event_type", r.EventType)
-	ev.Set(ct+"event_category", r.EventCategory)
-	ev.Set(ct+"api_version", r.APIVersion)
-	ev.Set(ct+"request_id", r.RequestID)
-	ev.Set(ct+"shared_event_id", r.SharedEventID)
-	ev.Set(ct+"vpc_endpoint_id", r.VPCEndpointID)
-	ev.Set(ct+"recipient_account_id", r.RecipientAccountID)
+	ev.SetString(ct+"event_version", r.EventVersion)
+	ev.SetString(ct+"event_id", r.EventID)
+	ev.SetString(ct+"event_type", r.EventType)
+	ev.SetString(ct+"event_category", r.EventCategory)
+	ev.SetString(ct+"api_version", r.APIVersion)
+	ev.SetString(ct+"request_id", r.RequestID)
+	ev.SetString(ct+"shared_event_id", r.SharedEventID)
+	ev.SetString(ct+"vpc_endpoint_id", r.VPCEndpointID)
+	ev.SetString(ct+"recipient_account_id", r.RecipientAccountID)
 	r.ManagementEvent.set(ev, ct+"management_event")
 	r.ReadOnly.set(ev, ct+"read_only")
 	r.ConsoleCredential.set(ev, ct+"session_credential_from_console")
-	ev.Set(ct+"error_code", r.ErrorCode)
-	ev.Set(ct+"error_message", r.ErrorMessage)
-	ev.Set("error.code", r.ErrorCode)
-	ev.Set("error.message", r.ErrorMessage)
+	ev.SetString(ct+"error_code", r.ErrorCode)
+	ev.SetString(ct+"error_message", r.ErrorMessage)
+	ev.SetString("error.code", r.ErrorCode)
+	ev.SetString("error.message", r.ErrorMessage)
 
 	keepPart(ev, "request_parameters", r.RequestParameters)
 	keepPart(ev, "response_elements", r.ResponseElements)
@@ -120,7 +120,7 @@ func (r *record) event() *event.Event {
 	keepPart(ev, "insight_details", r.InsightDetails)
 
 	r.setSource(ev)
-	ev.Set("user_agent.original", r.UserAgent)
+	ev.SetString("user_agent.original", r.UserAgent)
 	r.setTLS(ev)
 	r.setResources(ev)
 	if r.UserIdentity != nil {
@@ -129,9 +129,9 @@ func (r *record) event() *event.Event {
 	// The account the event happened in; the caller's own account (which
 	// differs for cross-account calls) is the fallback for old records.
 	if r.RecipientAccountID != "" {
-		ev.Set("cloud.account.id", r.RecipientAccountID)
+		ev.SetString("cloud.account.id", r.RecipientAccountID)
 	} else if r.UserIdentity != nil {
-		ev.Set("cloud.account.id", r.UserIdentity.AccountID)
+		ev.SetString("cloud.account.id", r.UserIdentity.AccountID)
 	}
 	setTargets(ev)
 	if r.EventName == "ConsoleLogin" {
@@ -149,13 +149,13 @@ func (r *record) setSource(ev *event.Event) {
 	if s == "" {
 		return
 	}
-	ev.Set("source.address", s)
+	ev.SetString("source.address", s)
 	if a, err := netip.ParseAddr(s); err == nil {
-		ev.Set("source.ip", a.Unmap().String())
+		ev.SetString("source.ip", a.Unmap().String())
 		return
 	}
 	if isDomain(s) {
-		ev.Set("source.domain", s)
+		ev.SetString("source.domain", s)
 	}
 }
 
@@ -181,11 +181,11 @@ func (r *record) setTLS(ev *event.Event) {
 		return
 	}
 	if proto, ver, ok := strings.Cut(t.TLSVersion, "v"); ok {
-		ev.Set("tls.version_protocol", strings.ToLower(proto))
-		ev.Set("tls.version", ver)
+		ev.SetString("tls.version_protocol", strings.ToLower(proto))
+		ev.SetString("tls.version", ver)
 	}
-	ev.Set("tls.cipher", t.CipherSuite)
-	ev.Set("tls.client.server_name", t.ClientProvidedHostHeader)
+	ev.SetString("tls.cipher", t.CipherSuite)
+	ev.SetString("tls.client.server_name", t.ClientProvidedHostHeader)
 }
 
 // setResources keeps the resources list as one list per attribute, so
@@ -205,7 +205,7 @@ func keepPart(ev *event.Event, name, raw string) {
 	if raw == "" || raw == "null" {
 		return
 	}
-	ev.Set("aws.cloudtrail."+name, raw)
+	ev.SetString("aws.cloudtrail."+name, raw)
 	if raw[0] != '{' || len(raw) > flattenLimit {
 		return
 	}
@@ -214,17 +214,17 @@ func keepPart(ev *event.Event, name, raw string) {
 
 // setTargets maps the users and groups an IAM call acts on.
 func setTargets(ev *event.Event) {
-	ev.Set("user.target.name", ev.String(flatRequest+"userName"))
-	ev.Set("user.changes.name", ev.String(flatRequest+"newUserName"))
-	ev.Set("group.name", ev.String(flatRequest+"groupName"))
-	ev.Set("user.target.id", ev.String(flatResponse+"user.userId"))
-	ev.Set("group.id", ev.String(flatResponse+"group.groupId"))
+	ev.SetString("user.target.name", ev.String(flatRequest+"userName"))
+	ev.SetString("user.changes.name", ev.String(flatRequest+"newUserName"))
+	ev.SetString("group.name", ev.String(flatRequest+"groupName"))
+	ev.SetString("user.target.id", ev.String(flatResponse+"user.userId"))
+	ev.SetString("group.id", ev.String(flatResponse+"group.groupId"))
 }
 
 // setConsoleLogin reads a console sign-in's additional data as booleans.
 func setConsoleLogin(ev *event.Event) {
 	const cl = "aws.cloudtrail.console_login.additional_eventdata."
-	ev.Set(cl+"login_to", ev.String(flatAdditional+"LoginTo"))
+	ev.SetString(cl+"login_to", ev.String(flatAdditional+"LoginTo"))
 	if s := ev.String(flatAdditional + "MobileVersion"); s != "" {
 		ev.Set(cl+"mobile_version", s != "No")
 	}

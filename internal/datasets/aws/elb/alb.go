@@ -33,7 +33,7 @@ func (p *parser) alb(ev *event.Event, t []string) error {
 	}
 	setTimestamp(ev, ts)
 	ev.Set("event.end", ts)
-	ev.Set("aws.elb.type", t[0])
+	ev.SetString("aws.elb.type", t[0])
 	setString(ev, "aws.elb.name", t[2])
 	if err := setEndpoint(ev, "source", t[3]); err != nil {
 		return fieldError("alb", 3, albFields, err)
@@ -63,16 +63,16 @@ func (p *parser) albTail(ev *event.Event, t []string) error {
 		}
 		switch albFields[i] {
 		case "target_group_arn":
-			ev.Set("aws.elb.target_group.arn", v)
+			ev.SetString("aws.elb.target_group.arn", v)
 			setARNScope(ev, v)
 		case "trace_id":
-			ev.Set("aws.elb.trace_id", v)
-			ev.Set("trace.id", v)
+			ev.SetString("aws.elb.trace_id", v)
+			ev.SetString("trace.id", v)
 		case "domain_name":
 			// The SNI name the client asked for in the TLS handshake.
-			ev.Set("tls.client.server_name", v)
+			ev.SetString("tls.client.server_name", v)
 		case "chosen_cert_arn":
-			ev.Set("aws.elb.chosen_cert.arn", v)
+			ev.SetString("aws.elb.chosen_cert.arn", v)
 		case "matched_rule_priority":
 			if err := setInt(ev, "aws.elb.matched_rule_priority", v); err != nil {
 				return fieldError("alb", i, albFields, err)
@@ -86,25 +86,25 @@ func (p *parser) albTail(ev *event.Event, t []string) error {
 		case "actions_executed":
 			ev.Set("aws.elb.action_executed", strings.Split(v, ","))
 		case "redirect_url":
-			ev.Set("aws.elb.redirect_url", v)
+			ev.SetString("aws.elb.redirect_url", v)
 		case "error_reason":
-			ev.Set("aws.elb.error.reason", v)
+			ev.SetString("aws.elb.error.reason", v)
 		case "target:port_list":
 			ev.Set("aws.elb.target_port", strings.Fields(v))
 		case "target_status_code_list":
 			ev.Set("aws.elb.target_status_code", strings.Fields(v))
 		case "classification":
-			ev.Set("aws.elb.classification", v)
+			ev.SetString("aws.elb.classification", v)
 		case "classification_reason":
-			ev.Set("aws.elb.classification_reason", v)
+			ev.SetString("aws.elb.classification_reason", v)
 		case "conn_trace_id":
-			ev.Set("aws.elb.conn_trace_id", v)
+			ev.SetString("aws.elb.conn_trace_id", v)
 		case "transformed_host":
-			ev.Set("aws.elb.transformed_host", v)
+			ev.SetString("aws.elb.transformed_host", v)
 		case "transformed_uri":
-			ev.Set("aws.elb.transformed_uri", v)
+			ev.SetString("aws.elb.transformed_uri", v)
 		case "request_transform_status":
-			ev.Set("aws.elb.request_transform_status", v)
+			ev.SetString("aws.elb.request_transform_status", v)
 		}
 	}
 	return nil

@@ -32,7 +32,7 @@ func (p *parser) nlb(ev *event.Event, t []string) error {
 	// The time the TLS connection ended.
 	setTimestamp(ev, ts)
 	ev.Set("event.end", ts)
-	ev.Set("aws.elb.type", t[0])
+	ev.SetString("aws.elb.type", t[0])
 	setString(ev, "aws.elb.version", t[1])
 	setString(ev, "aws.elb.name", t[3])
 	setString(ev, "aws.elb.listener", t[4])
@@ -55,7 +55,7 @@ func (p *parser) nlb(ev *event.Event, t []string) error {
 	}
 	setString(ev, "aws.elb.incoming_tls_alert", t[11])
 	if t[12] != "-" {
-		ev.Set("aws.elb.chosen_cert.arn", t[12])
+		ev.SetString("aws.elb.chosen_cert.arn", t[12])
 		setARNScope(ev, t[12])
 	}
 	setString(ev, "aws.elb.chosen_cert.serial", t[13])

@@ -23,10 +23,10 @@ func setRequest(ev *event.Event, line string) {
 		target, proto = rest[:last], rest[last+1:]
 	}
 	if method != "-" {
-		ev.Set("http.request.method", method)
+		ev.SetString("http.request.method", method)
 	}
 	if v, ok := strings.CutPrefix(proto, "HTTP/"); ok {
-		ev.Set("http.version", v)
+		ev.SetString("http.version", v)
 	}
 	if target != "-" && target != "" {
 		setURL(ev, target)
@@ -36,10 +36,10 @@ func setRequest(ev *event.Event, line string) {
 // setURL sets url.original and its parts. The load balancer writes the
 // absolute URL it served (scheme://host:port/path?query).
 func setURL(ev *event.Event, raw string) {
-	ev.Set("url.original", raw)
+	ev.SetString("url.original", raw)
 	rest := raw
 	if i := strings.Index(rest, "://"); i > 0 {
-		ev.Set("url.scheme", strings.ToLower(rest[:i]))
+		ev.SetString("url.scheme", strings.ToLower(rest[:i]))
 		rest = rest[i+3:]
 		end := strings.IndexAny(rest, "/?#")
 		if end < 0 {
@@ -49,16 +49,16 @@ func setURL(ev *event.Event, raw string) {
 		rest = rest[end:]
 	}
 	if i := strings.IndexByte(rest, '#'); i >= 0 {
-		ev.Set("url.fragment", rest[i+1:])
+		ev.SetString("url.fragment", rest[i+1:])
 		rest = rest[:i]
 	}
 	if i := strings.IndexByte(rest, '?'); i >= 0 {
-		ev.Set("url.query", rest[i+1:])
+		ev.SetString("url.query", rest[i+1:])
 		rest = rest[:i]
 	}
-	ev.Set("url.path", rest)
+	ev.SetString("url.path", rest)
 	if ext := extension(rest); ext != "" {
-		ev.Set("url.extension", ext)
+		ev.SetString("url.extension", ext)
 	}
 }
 
@@ -74,7 +74,7 @@ func setHostPort(ev *event.Event, authority string) {
 	} else if i := strings.LastIndexByte(host, ':'); i >= 0 {
 		host, port = authority[:i], authority[i+1:]
 	}
-	ev.Set("url.domain", host)
+	ev.SetString("url.domain", host)
 	if n, err := strconv.ParseUint(port, 10, 16); err == nil {
 		ev.Set("url.port", int64(n))
 	}

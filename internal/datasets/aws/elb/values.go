@@ -46,13 +46,13 @@ func setAddrPort(ev *event.Event, side string, a netip.Addr, port uint16) {
 	text := a.Unmap().String()
 	// Constant names: building them per record would allocate.
 	if side == "source" {
-		ev.Set("source.address", text)
-		ev.Set("source.ip", text)
+		ev.SetString("source.address", text)
+		ev.SetString("source.ip", text)
 		ev.Set("source.port", int64(port))
 		return
 	}
-	ev.Set("destination.address", text)
-	ev.Set("destination.ip", text)
+	ev.SetString("destination.address", text)
+	ev.SetString("destination.ip", text)
 	ev.Set("destination.port", int64(port))
 }
 
@@ -86,7 +86,7 @@ func setInt(ev *event.Event, field, v string) error {
 // setString maps a text field; "-" means absent.
 func setString(ev *event.Event, field, v string) {
 	if v != "-" {
-		ev.Set(field, v)
+		ev.SetString(field, v)
 	}
 }
 
@@ -118,7 +118,7 @@ func setTLS(ev *event.Event, cipher, protocol string) {
 	}
 	i := strings.IndexAny(protocol, "vV")
 	if i <= 0 || i == len(protocol)-1 {
-		ev.Set("aws.elb.ssl_protocol", protocol)
+		ev.SetString("aws.elb.ssl_protocol", protocol)
 		return
 	}
 	name, ver := strings.ToLower(protocol[:i]), protocol[i+1:]
@@ -129,8 +129,8 @@ func setTLS(ev *event.Event, cipher, protocol string) {
 			ver = ver[:1] + "." + ver[1:]
 		}
 	}
-	ev.Set("tls.version_protocol", name)
-	ev.Set("tls.version", ver)
+	ev.SetString("tls.version_protocol", name)
+	ev.SetString("tls.version", ver)
 }
 
 // setARNScope sets cloud.region and cloud.account.id from an ARN
@@ -148,8 +148,8 @@ func setARNScope(ev *event.Event, arn string) {
 		}
 		parts[i], rest = rest[:j], rest[j+1:]
 	}
-	ev.Set("cloud.region", parts[2])
-	ev.Set("cloud.account.id", parts[3])
+	ev.SetString("cloud.region", parts[2])
+	ev.SetString("cloud.account.id", parts[3])
 }
 
 // setOutcome follows HTTP: a status below 400 is a success.

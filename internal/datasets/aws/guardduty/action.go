@@ -16,7 +16,7 @@ func setAction(ev *event.Event, r reader, act jsontree.Value) {
 	if act.Kind() != jsontree.Object {
 		return
 	}
-	ev.Set("event.action", r.str(act, "actionType"))
+	ev.SetString("event.action", r.str(act, "actionType"))
 	if nc := r.get(act, "networkConnectionAction"); nc.Kind() == jsontree.Object {
 		networkConnection(ev, r, nc)
 	}
@@ -27,7 +27,7 @@ func setAction(ev *event.Event, r reader, act jsontree.Value) {
 		apiCall(ev, r, api)
 	}
 	if dns := r.get(act, "dnsRequestAction"); dns.Kind() == jsontree.Object {
-		ev.Set("dns.question.name", r.str(dns, "domain"))
+		ev.SetString("dns.question.name", r.str(dns, "domain"))
 		ev.Append(event.RelatedHosts, r.str(dns, "domain"))
 		ev.Set("network.protocol", "dns")
 		setTransport(ev, r.str(dns, "protocol"))
@@ -53,7 +53,7 @@ func networkConnection(ev *event.Event, r reader, nc jsontree.Value) {
 	dir := strings.ToLower(r.str(nc, "connectionDirection"))
 	switch dir {
 	case "inbound", "outbound", "unknown":
-		ev.Set("network.direction", dir)
+		ev.SetString("network.direction", dir)
 	}
 	setTransport(ev, r.str(nc, "protocol"))
 	remote, local := "source", "destination"
@@ -84,13 +84,13 @@ func portProbe(ev *event.Event, r reader, pp jsontree.Value) {
 
 func apiCall(ev *event.Event, r reader, api jsontree.Value) {
 	remoteSide(ev, r, "source", r.get(api, "remoteIpDetails"))
-	ev.Set("event.provider", r.str(api, "serviceName"))
-	ev.Set("source.domain", r.str(r.get(api, "domainDetails"), "domain"))
+	ev.SetString("event.provider", r.str(api, "serviceName"))
+	ev.SetString("source.domain", r.str(r.get(api, "domainDetails"), "domain"))
 	// userAgent is text in older findings, an object in newer ones.
 	if ua := r.str(api, "userAgent"); ua != "" {
-		ev.Set("user_agent.original", ua)
+		ev.SetString("user_agent.original", ua)
 	} else {
-		ev.Set("user_agent.original", r.str(r.get(api, "userAgent"), "fullUserAgent"))
+		ev.SetString("user_agent.original", r.str(r.get(api, "userAgent"), "fullUserAgent"))
 	}
 }
 
@@ -102,8 +102,8 @@ func kubernetesCall(ev *event.Event, r reader, k8s jsontree.Value) {
 		}
 		appendRelatedIP(ev, el.Str())
 	}
-	ev.Set("url.original", r.str(k8s, "requestUri"))
-	ev.Set("user_agent.original", r.str(k8s, "userAgent"))
+	ev.SetString("url.original", r.str(k8s, "requestUri"))
+	ev.SetString("user_agent.original", r.str(k8s, "userAgent"))
 	if code, ok := r.get(k8s, "statusCode").Int(); ok && code >= 100 && code <= 999 {
 		ev.Set("http.response.status_code", code)
 	}
@@ -117,9 +117,9 @@ func remoteSide(ev *event.Event, r reader, side string, d jsontree.Value) {
 	}
 	setIP(ev, side+".ip", ipOf(r, d))
 	country := r.get(d, "country")
-	ev.Set(side+".geo.country_iso_code", r.str(country, "countryCode"))
-	ev.Set(side+".geo.country_name", r.str(country, "countryName"))
-	ev.Set(side+".geo.city_name", r.str(r.get(d, "city"), "cityName"))
+	ev.SetString(side+".geo.country_iso_code", r.str(country, "countryCode"))
+	ev.SetString(side+".geo.country_name", r.str(country, "countryName"))
+	ev.SetString(side+".geo.city_name", r.str(r.get(d, "city"), "cityName"))
 	loc := r.get(d, "geoLocation")
 	lat, okLat := number(r.get(loc, "lat"))
 	lon, okLon := number(r.get(loc, "lon"))
@@ -131,7 +131,7 @@ func remoteSide(ev *event.Event, r reader, side string, d jsontree.Value) {
 	if asn, ok := r.get(org, "asn").Int(); ok {
 		ev.Set(side+".as.number", asn)
 	}
-	ev.Set(side+".as.organization.name", r.str(org, "asnOrg"))
+	ev.SetString(side+".as.organization.name", r.str(org, "asnOrg"))
 }
 
 // ipOf reads an ipDetails element: IPv4, else IPv6.
@@ -145,7 +145,7 @@ func ipOf(r reader, d jsontree.Value) string {
 // setIP sets an address field in canonical form; other text is ignored.
 func setIP(ev *event.Event, field, s string) {
 	if a, err := netip.ParseAddr(s); err == nil {
-		ev.Set(field, a.Unmap().String())
+		ev.SetString(field, a.Unmap().String())
 	}
 }
 
@@ -168,8 +168,8 @@ func setTransport(ev *event.Event, proto string) {
 		return
 	}
 	if n, err := strconv.ParseUint(proto, 10, 8); err == nil {
-		ev.Set("network.iana_number", strconv.FormatUint(n, 10))
+		ev.SetString("network.iana_number", strconv.FormatUint(n, 10))
 		return
 	}
-	ev.Set("network.transport", strings.ToLower(proto))
+	ev.SetString("network.transport", strings.ToLower(proto))
 }

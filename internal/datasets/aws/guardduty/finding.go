@@ -40,32 +40,32 @@ func mapFinding(r reader, f jsontree.Value, size int) *event.Event {
 	ev.Set(event.FieldKind, "alert")
 	ev.Set("event.category", categories(typ))
 	ev.Set("event.type", []string{"info"})
-	ev.Set("rule.name", typ)
+	ev.SetString("rule.name", typ)
 	// "Trojan:EC2/BlackholeTraffic!DNS": threat purpose "Trojan", and the
 	// resource it concerns in "Trojan:EC2".
 	if purpose, _, ok := strings.Cut(typ, ":"); ok {
-		ev.Set("rule.category", purpose)
+		ev.SetString("rule.category", purpose)
 	}
 	if ruleset, _, ok := strings.Cut(typ, "/"); ok {
-		ev.Set("rule.ruleset", ruleset)
+		ev.SetString("rule.ruleset", ruleset)
 	}
 	if msg := r.str(f, "description"); msg != "" {
-		ev.Set(event.FieldMessage, msg)
+		ev.SetString(event.FieldMessage, msg)
 	} else {
-		ev.Set(event.FieldMessage, r.str(f, "title"))
+		ev.SetString(event.FieldMessage, r.str(f, "title"))
 	}
 	if sev, ok := number(r.get(f, "severity")); ok {
 		ev.Set("event.severity", int64(math.Floor(sev)))
 		ev.Set("aws.guardduty.severity.code", sev)
-		ev.Set("aws.guardduty.severity.value", severityLabel(sev))
+		ev.SetString("aws.guardduty.severity.value", severityLabel(sev))
 	}
 
 	ev.Set("cloud.provider", "aws")
-	ev.Set("cloud.account.id", r.str(f, "accountId"))
-	ev.Set("cloud.region", r.str(f, "region"))
+	ev.SetString("cloud.account.id", r.str(f, "accountId"))
+	ev.SetString("cloud.region", r.str(f, "region"))
 
 	svc := r.get(f, "service")
-	ev.Set("cloud.service.name", r.str(svc, "serviceName"))
+	ev.SetString("cloud.service.name", r.str(svc, "serviceName"))
 	setTime(ev, "event.start", r.str(svc, "eventFirstSeen"))
 	setTime(ev, "event.end", r.str(svc, "eventLastSeen"))
 	setResource(ev, r, r.get(f, "resource"))
@@ -105,17 +105,17 @@ func severityLabel(sev float64) string {
 func setResource(ev *event.Event, r reader, res jsontree.Value) {
 	if inst := r.get(res, "instanceDetails"); inst.Kind() == jsontree.Object {
 		id := r.str(inst, "instanceId")
-		ev.Set("cloud.instance.id", id)
-		ev.Set("host.id", id)
-		ev.Set("cloud.machine.type", r.str(inst, "instanceType"))
-		ev.Set("host.type", r.str(inst, "instanceType"))
-		ev.Set("cloud.availability_zone", r.str(inst, "availabilityZone"))
+		ev.SetString("cloud.instance.id", id)
+		ev.SetString("host.id", id)
+		ev.SetString("cloud.machine.type", r.str(inst, "instanceType"))
+		ev.SetString("host.type", r.str(inst, "instanceType"))
+		ev.SetString("cloud.availability_zone", r.str(inst, "availabilityZone"))
 		first := true
 		for nic := range r.get(inst, "networkInterfaces").Elements() {
 			if first {
 				// The instance's own name, what hostname returns on it.
-				ev.Set("host.name", r.str(nic, "privateDnsName"))
-				ev.Set("host.hostname", r.str(nic, "privateDnsName"))
+				ev.SetString("host.name", r.str(nic, "privateDnsName"))
+				ev.SetString("host.hostname", r.str(nic, "privateDnsName"))
 				first = false
 			}
 			appendIP(ev, "host.ip", r.str(nic, "privateIpAddress"))
@@ -131,12 +131,12 @@ func setResource(ev *event.Event, r reader, res jsontree.Value) {
 		}
 	}
 	if key := r.get(res, "accessKeyDetails"); key.Kind() == jsontree.Object {
-		ev.Set("user.name", r.str(key, "userName"))
-		ev.Set("user.id", r.str(key, "principalId"))
+		ev.SetString("user.name", r.str(key, "userName"))
+		ev.SetString("user.id", r.str(key, "principalId"))
 	}
 	if eks := r.get(res, "eksClusterDetails"); eks.Kind() == jsontree.Object {
 		ev.Set("orchestrator.type", "kubernetes")
-		ev.Set("orchestrator.cluster.name", r.str(eks, "name"))
+		ev.SetString("orchestrator.cluster.name", r.str(eks, "name"))
 	}
 	if k8s := r.get(r.get(res, "kubernetesDetails"), "kubernetesUserDetails"); k8s.Kind() == jsontree.Object {
 		ev.SetIfAbsent("user.name", r.str(k8s, "username"))

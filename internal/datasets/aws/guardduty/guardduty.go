@@ -212,7 +212,7 @@ func listEvents(raw []byte, key string, list jsontree.Value) ([]*event.Event, er
 		}
 		ev := mapFinding(r, el, size)
 		if i < len(originals) {
-			ev.Set(event.FieldOriginal, string(originals[i]))
+			ev.SetString(event.FieldOriginal, string(originals[i]))
 		}
 		out = append(out, ev)
 		i++

@@ -55,16 +55,16 @@ func mapRecord(ev *event.Event, cols []column, tokens []string) error {
 func mapField(ev *event.Event, f *flow, col column, v string) error {
 	switch col.kind {
 	case kindVendor, kindVersion, kindInterfaceID:
-		ev.Set(col.target, v)
+		ev.SetString(col.target, v)
 	case kindAccountID:
-		ev.Set(col.target, v)
+		ev.SetString(col.target, v)
 		// AWS writes "unknown" for interfaces that AWS services own.
 		if v != "unknown" {
-			ev.Set("cloud.account.id", v)
+			ev.SetString("cloud.account.id", v)
 		}
 	case kindInstanceID:
-		ev.Set(col.target, v)
-		ev.Set("cloud.instance.id", v)
+		ev.SetString(col.target, v)
+		ev.SetString("cloud.instance.id", v)
 	case kindSrcAddr, kindDstAddr:
 		a, err := netip.ParseAddr(v)
 		if err != nil {
@@ -78,15 +78,15 @@ func mapField(ev *event.Event, f *flow, col column, v string) error {
 			f.dst, side = a, "destination"
 		}
 		text := a.String()
-		ev.Set(side+".address", text)
-		ev.Set(side+".ip", text)
+		ev.SetString(side+".address", text)
+		ev.SetString(side+".ip", text)
 	case kindPktSrcAddr, kindPktDstAddr:
 		a, err := netip.ParseAddr(v)
 		if err != nil {
 			return fmt.Errorf("%q is not an IP address", v)
 		}
 		text := a.Unmap().String()
-		ev.Set(col.target, text)
+		ev.SetString(col.target, text)
 		// FillRelated knows only *.ip fields; the packet-level
 		// addresses are hosts of the flow too.
 		ev.Append(event.RelatedIP, text)
@@ -107,7 +107,7 @@ func mapField(ev *event.Event, f *flow, col column, v string) error {
 			return fmt.Errorf("%q is not an IANA protocol number", v)
 		}
 		f.proto = v
-		ev.Set("network.iana_number", v)
+		ev.SetString("network.iana_number", v)
 	case kindPackets, kindBytes:
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
@@ -136,30 +136,30 @@ func mapField(ev *event.Event, f *flow, col column, v string) error {
 		}
 	case kindAction:
 		f.action = v
-		ev.Set(col.target, v)
+		ev.SetString(col.target, v)
 	case kindLogStatus:
 		f.logStatus = v
-		ev.Set(col.target, v)
+		ev.SetString(col.target, v)
 	case kindTCPFlags:
 		n, err := strconv.ParseUint(v, 10, 16)
 		if err != nil {
 			return fmt.Errorf("%q is not a TCP flag mask", v)
 		}
-		ev.Set(col.target, v)
+		ev.SetString(col.target, v)
 		ev.Set("aws.vpcflow.tcp_flags_array", tcpFlags(n))
 	case kindType:
 		f.recType = v
-		ev.Set(col.target, v)
+		ev.SetString(col.target, v)
 	case kindRegion:
-		ev.Set("cloud.region", v)
+		ev.SetString("cloud.region", v)
 	case kindAZID:
 		// Elastic's choice: the zone's ID (use1-az1) stands for the zone.
-		ev.Set("cloud.availability_zone", v)
+		ev.SetString("cloud.availability_zone", v)
 	case kindFlowDirection:
-		ev.Set("network.direction", v)
+		ev.SetString("network.direction", v)
 	case kindRejectReason:
-		ev.Set(col.target, v)
-		ev.Set("event.reason", v)
+		ev.SetString(col.target, v)
+		ev.SetString("event.reason", v)
 	}
 	return nil
 }
@@ -189,7 +189,7 @@ func setOutcome(ev *event.Event, f *flow) {
 func setNetwork(ev *event.Event, f *flow) {
 	switch {
 	case f.recType != "":
-		ev.Set("network.type", strings.ToLower(f.recType))
+		ev.SetString("network.type", strings.ToLower(f.recType))
 	case f.src.Is4():
 		ev.Set("network.type", "ipv4")
 	case f.src.Is6():
@@ -199,10 +199,10 @@ func setNetwork(ev *event.Event, f *flow) {
 		return
 	}
 	transport := ianaTransport[f.proto]
-	ev.Set("network.transport", transport)
+	ev.SetString("network.transport", transport)
 	if f.src.IsValid() && f.dst.IsValid() && f.hasSport && f.hasDpt {
 		if id, ok := communityID(f.src, f.dst, uint16(f.sport), uint16(f.dport), f.proto); ok {
-			ev.Set("network.community_id", id)
+			ev.SetString("network.community_id", id)
 		}
 	}
 }

@@ -17,10 +17,10 @@ func setACL(ev *event.Event, id string) {
 	}
 	rest, ok := strings.CutPrefix(id, "arn:")
 	if !ok {
-		ev.Set("aws.waf.id", id)
+		ev.SetString("aws.waf.id", id)
 		return
 	}
-	ev.Set("aws.waf.arn", id)
+	ev.SetString("aws.waf.arn", id)
 	var parts [4]string // partition, service, region, account
 	for i := range parts {
 		j := strings.IndexByte(rest, ':')
@@ -29,10 +29,10 @@ func setACL(ev *event.Event, id string) {
 		}
 		parts[i], rest = rest[:j], rest[j+1:]
 	}
-	ev.Set("cloud.service.name", parts[1])
-	ev.Set("cloud.region", parts[2])
-	ev.Set("cloud.account.id", parts[3])
-	ev.Set("aws.waf.id", rest)
+	ev.SetString("cloud.service.name", parts[1])
+	ev.SetString("cloud.region", parts[2])
+	ev.SetString("cloud.account.id", parts[3])
+	ev.SetString("aws.waf.id", rest)
 }
 
 // setRules maps the rule that decided and the rules that matched. rule.id
@@ -40,13 +40,13 @@ func setACL(ev *event.Event, id string) {
 // rule.name is the rule that actually matched, which for a rule group is
 // the group's own terminating rule.
 func setRules(ev *event.Event, r *record) {
-	ev.Set("rule.id", r.TerminatingRuleID)
-	ev.Set("rule.ruleset", r.TerminatingRuleType)
+	ev.SetString("rule.id", r.TerminatingRuleID)
+	ev.SetString("rule.ruleset", r.TerminatingRuleType)
 	name := r.TerminatingRuleID
 	if inner := groupTerminatingRule(r.RuleGroupList); inner != "" {
 		name = inner
 	}
-	ev.Set("rule.name", name)
+	ev.SetString("rule.name", name)
 	ev.Set("aws.waf.terminating_rule_match_details", pruneList(r.TerminatingRuleMatchDetails))
 	ev.Set("aws.waf.rule_group_list", pruneList(r.RuleGroupList))
 	ev.Set("aws.waf.rate_based_rule_list", pruneList(r.RateBasedRuleList))
@@ -74,40 +74,40 @@ func groupTerminatingRule(groups []any) string {
 // setRequest maps the HTTP request as WAF saw it.
 func setRequest(ev *event.Event, h *request) {
 	if a, err := netip.ParseAddr(h.ClientIP); err == nil {
-		ev.Set("source.ip", a.Unmap().String())
+		ev.SetString("source.ip", a.Unmap().String())
 	} else {
 		// Not an address: keep it rather than lose it.
-		ev.Set("source.address", h.ClientIP)
+		ev.SetString("source.address", h.ClientIP)
 	}
 	if h.Country != "-" {
-		ev.Set("source.geo.country_iso_code", h.Country)
+		ev.SetString("source.geo.country_iso_code", h.Country)
 	}
 	if h.RequestID != "-" {
-		ev.Set("http.request.id", h.RequestID)
+		ev.SetString("http.request.id", h.RequestID)
 	}
-	ev.Set("http.request.method", h.HTTPMethod)
+	ev.SetString("http.request.method", h.HTTPMethod)
 	if proto, version, ok := strings.Cut(h.HTTPVersion, "/"); ok {
 		proto = strings.ToLower(proto)
-		ev.Set("network.protocol", proto)
-		ev.Set("http.version", version)
+		ev.SetString("network.protocol", proto)
+		ev.SetString("http.version", version)
 		if proto == "http" {
 			transport := "tcp"
 			if strings.HasPrefix(version, "3") {
 				transport = "udp" // HTTP/3 runs over QUIC
 			}
-			ev.Set("network.transport", transport)
+			ev.SetString("network.transport", transport)
 		}
 	}
-	ev.Set("url.path", h.URI)
-	ev.Set("url.query", h.Args)
-	ev.Set("url.fragment", h.Fragment)
-	ev.Set("url.scheme", strings.ToLower(h.Scheme))
+	ev.SetString("url.path", h.URI)
+	ev.SetString("url.query", h.Args)
+	ev.SetString("url.fragment", h.Fragment)
+	ev.SetString("url.scheme", strings.ToLower(h.Scheme))
 	if h.URI != "" {
 		original := h.URI
 		if h.Args != "" {
 			original += "?" + h.Args
 		}
-		ev.Set("url.original", original)
+		ev.SetString("url.original", original)
 	}
 	host := h.Host
 	for _, hd := range h.Headers {
@@ -134,7 +134,7 @@ func setHeader(ev *event.Event, prefix string, h header) {
 		ev.Set(field, append(append([]string(nil), prev...), h.Value))
 		return
 	}
-	ev.Set(field, h.Value)
+	ev.SetString(field, h.Value)
 }
 
 // setHost maps the Host header ("example.com:8443") to url.domain and
@@ -151,7 +151,7 @@ func setHost(ev *event.Event, host string) {
 	} else if i := strings.LastIndexByte(host, ':'); i >= 0 && strings.Count(host, ":") == 1 {
 		name, port = host[:i], host[i+1:]
 	}
-	ev.Set("url.domain", name)
+	ev.SetString("url.domain", name)
 	if n, err := strconv.ParseUint(port, 10, 16); err == nil {
 		ev.Set("url.port", int64(n))
 	}
@@ -160,10 +160,10 @@ func setHost(ev *event.Event, host string) {
 // setExtras maps the optional parts of newer records.
 func setExtras(ev *event.Event, r *record) {
 	if r.HTTPSourceName != "-" {
-		ev.Set("aws.waf.source.name", r.HTTPSourceName)
+		ev.SetString("aws.waf.source.name", r.HTTPSourceName)
 	}
 	if r.HTTPSourceID != "-" {
-		ev.Set("aws.waf.source.id", r.HTTPSourceID)
+		ev.SetString("aws.waf.source.id", r.HTTPSourceID)
 	}
 	if r.FormatVersion != nil {
 		ev.Set("aws.waf.format_version", *r.FormatVersion)
@@ -183,8 +183,8 @@ func setExtras(ev *event.Event, r *record) {
 	if m := pruneMap(r.ChallengeResponse); m != nil {
 		ev.SetObject("aws.waf.challenge_response", m)
 	}
-	ev.Set("tls.client.ja3", r.JA3Fingerprint)
-	ev.Set("aws.waf.ja4_fingerprint", r.JA4Fingerprint)
+	ev.SetString("tls.client.ja3", r.JA3Fingerprint)
+	ev.SetString("aws.waf.ja4_fingerprint", r.JA4Fingerprint)
 	if r.RequestBodySize != nil {
 		ev.Set("http.request.body.bytes", *r.RequestBodySize)
 	}

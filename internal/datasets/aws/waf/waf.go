@@ -75,7 +75,7 @@ func parse(rec dataset.Record) ([]*event.Event, error) {
 // upper-case action are kept, so that searches agree with it.
 func setDecision(ev *event.Event, r *record) {
 	ev.Set("event.category", []string{"web"})
-	ev.Set("event.action", r.Action)
+	ev.SetString("event.action", r.Action)
 	switch r.Action {
 	case "ALLOW":
 		ev.Set("event.type", []string{"access", "allowed"})
