@@ -10,7 +10,6 @@
 package googleworkspace
 
 import (
-	"bytes"
 	"fmt"
 	"time"
 
@@ -120,18 +119,9 @@ func isActivity(v jsontree.Value) bool {
 // unwrapSyslog returns the JSON document of a record, removing a syslog
 // header in front of it when the record was relayed over syslog.
 func (p *parser) unwrapSyslog(rec dataset.Record) ([]byte, *parsesyslog.Message) {
-	data := bytes.TrimLeft(rec.Data, " \t\r\n")
-	if len(data) == 0 || data[0] == '{' || bytes.HasPrefix(data, []byte("\ufeff")) {
-		return data, nil
-	}
 	ref := rec.Received
 	if ref.IsZero() {
 		ref = p.now()
 	}
-	m := parsesyslog.Parse(rec.Data, ref, p.loc)
-	body := bytes.TrimLeft([]byte(m.Body), " \t")
-	if !m.HeaderFound() || len(body) == 0 || body[0] != '{' {
-		return data, nil
-	}
-	return body, &m
+	return dssyslog.JSONBody(rec.Data, ref, p.loc)
 }

@@ -294,3 +294,24 @@ func TestClaimedMessages(t *testing.T) {
 		t.Errorf("fallback event = %v", evs[0])
 	}
 }
+
+func TestJSONBody(t *testing.T) {
+	for _, tc := range []struct {
+		in, body string
+		header   bool
+	}{
+		{`{"a":1}`, `{"a":1}`, false},
+		{"  \t{\"a\":1}", `{"a":1}`, false},
+		{`<14>Nov 20 10:00:00 relay01 aws: {"eventVersion":"1.09"}`, `{"eventVersion":"1.09"}`, true},
+		{`<14>Nov 20 10:00:00 relay01 aws: not json`, `<14>Nov 20 10:00:00 relay01 aws: not json`, false},
+		{`plain text`, `plain text`, false},
+	} {
+		body, m := syslog.JSONBody([]byte(tc.in), received, time.UTC)
+		if string(body) != tc.body || (m != nil) != tc.header {
+			t.Errorf("JSONBody(%q) = %q, header %v; want %q, %v", tc.in, body, m != nil, tc.body, tc.header)
+		}
+		if m != nil && m.Hostname != "relay01" {
+			t.Errorf("JSONBody(%q): header host %q", tc.in, m.Hostname)
+		}
+	}
+}

@@ -13,7 +13,6 @@ import (
 	"github.com/mamori-sec/mamori/internal/dataset"
 	syslogds "github.com/mamori-sec/mamori/internal/datasets/syslog"
 	"github.com/mamori-sec/mamori/internal/event"
-	parsesyslog "github.com/mamori-sec/mamori/internal/parse/syslog"
 )
 
 // Name is the dataset's name and event.dataset value.
@@ -89,9 +88,8 @@ func (p *parser) parseRelayed(rec dataset.Record) ([]*event.Event, error) {
 	if ref.IsZero() {
 		ref = p.now()
 	}
-	m := parsesyslog.Parse(rec.Data, ref, p.loc)
-	body := bytes.TrimSpace([]byte(m.Body))
-	if !m.HeaderFound() || len(body) == 0 || body[0] != '{' {
+	body, m := syslogds.JSONBody(rec.Data, ref, p.loc)
+	if m == nil {
 		return nil, fmt.Errorf("cloudtrail: record is not a JSON object")
 	}
 	evs, err := parseJSON(body)
@@ -99,7 +97,7 @@ func (p *parser) parseRelayed(rec dataset.Record) ([]*event.Event, error) {
 		return nil, err
 	}
 	for _, ev := range evs {
-		syslogds.SetHeader(ev, &m, p.loc, true)
+		syslogds.SetHeader(ev, m, p.loc, true)
 	}
 	return evs, nil
 }

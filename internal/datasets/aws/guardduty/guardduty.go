@@ -17,7 +17,6 @@ import (
 	syslogds "github.com/mamori-sec/mamori/internal/datasets/syslog"
 	"github.com/mamori-sec/mamori/internal/event"
 	"github.com/mamori-sec/mamori/internal/parse/jsontree"
-	parsesyslog "github.com/mamori-sec/mamori/internal/parse/syslog"
 )
 
 // Name is the dataset's name and event.dataset value.
@@ -85,9 +84,8 @@ func (p *parser) parseRelayed(rec dataset.Record) ([]*event.Event, error) {
 	if ref.IsZero() {
 		ref = p.now()
 	}
-	m := parsesyslog.Parse(rec.Data, ref, p.loc)
-	body := bytes.TrimSpace([]byte(m.Body))
-	if !m.HeaderFound() || len(body) == 0 || body[0] != '{' {
+	body, m := syslogds.JSONBody(rec.Data, ref, p.loc)
+	if m == nil {
 		return nil, fmt.Errorf("guardduty: record is not a JSON object")
 	}
 	evs, err := parseJSON(body)
@@ -95,7 +93,7 @@ func (p *parser) parseRelayed(rec dataset.Record) ([]*event.Event, error) {
 		return nil, err
 	}
 	for _, ev := range evs {
-		syslogds.SetHeader(ev, &m, p.loc, true)
+		syslogds.SetHeader(ev, m, p.loc, true)
 	}
 	return evs, nil
 }
