@@ -29,28 +29,12 @@ func parseOne(t *testing.T, opts fortinet.Options, line string) *event.Event {
 	return evs[0]
 }
 
-func checkFields(t *testing.T, ev *event.Event, want map[string]any) {
-	t.Helper()
-	for f, w := range want {
-		got, ok := ev.Get(f)
-		if w == nil {
-			if ok {
-				t.Errorf("%s = %#v, want it absent", f, got)
-			}
-			continue
-		}
-		if !reflect.DeepEqual(got, w) {
-			t.Errorf("%s = %#v, want %#v", f, got, w)
-		}
-	}
-}
-
 const trafficLine = `date=2024-03-01 time=10:00:00 devname="FG100F-HQ" devid="FG100FTK19000001" eventtime=1709254800123456789 tz="+0900" logid="0000000013" type="traffic" subtype="forward" level="notice" vd="root" srcip=10.1.1.20 srcport=51234 srcintf="port2" srcintfrole="lan" dstip=198.51.100.10 dstport=443 dstintf="wan1" dstintfrole="wan" srccountry="Reserved" dstcountry="United States" sessionid=123456 proto=6 action="close" policyid=12 policytype="policy" poluuid="0a1b2c3d-4e5f-51a2-b3c4-d5e6f7a8b9c0" policyname="LAN-to-WAN" service="HTTPS" trandisp="snat" transip=203.0.113.5 transport=61234 appid=40568 app="HTTPS.BROWSER" appcat="Web.Client" apprisk="medium" applist="default" duration=125 sentbyte=4200 rcvdbyte=98000 sentpkt=40 rcvdpkt=80 utmaction="allow" countapp=1 srcmac="00:1a:2b:3c:4d:5e" user="alice" group="staff"`
 
 // TestTrafficMapping checks the ECS meaning of a forward traffic log.
 func TestTrafficMapping(t *testing.T) {
 	ev := parseOne(t, fortinet.Options{}, trafficLine)
-	checkFields(t, ev, map[string]any{
+	testutil.CheckFields(t, ev, map[string]any{
 		"@timestamp":                      time.Date(2024, 3, 1, 1, 0, 0, 0, time.UTC),
 		"event.start":                     time.Unix(0, 1709254800123456789).UTC(),
 		"event.timezone":                  "+0900",
@@ -142,13 +126,13 @@ func TestTimestamps(t *testing.T) {
 		if !c.start.IsZero() {
 			want["event.start"] = c.start
 		}
-		checkFields(t, ev, want)
+		testutil.CheckFields(t, ev, want)
 	}
 }
 
 func TestUTMVirus(t *testing.T) {
 	ev := parseOne(t, fortinet.Options{}, `date=2024-03-01 time=11:00:00 devid="FG100FTK19000001" tz="+0900" logid="0211008192" type="utm" subtype="virus" eventtype="infected" action="blocked" srcip=10.1.1.20 dstip=198.51.100.66 filename="eicar.com" virus="EICAR_TEST_FILE" url="http://malware.example.net/eicar.com" analyticscksum="275A021BBFB6489E54D471899F7DB9D1663FC695EC2FE2A2C4538AABF651FD0F"`)
-	checkFields(t, ev, map[string]any{
+	testutil.CheckFields(t, ev, map[string]any{
 		"event.kind":              "alert",
 		"event.category":          []string{"malware", "network"},
 		"event.type":              []string{"denied"},
@@ -167,7 +151,7 @@ func TestUTMVirus(t *testing.T) {
 
 func TestUTMWebfilterAndDNS(t *testing.T) {
 	web := parseOne(t, fortinet.Options{}, `date=2024-03-01 time=11:03:00 devid="FG100FTK19000001" logid="0317013312" type="utm" subtype="webfilter" action="passthrough" hostname="news.example.com" url="/world/index.html?page=2" catdesc="News and Media"`)
-	checkFields(t, web, map[string]any{
+	testutil.CheckFields(t, web, map[string]any{
 		"event.category":     []string{"web", "network"},
 		"event.type":         []string{"access", "allowed"},
 		"url.original":       "news.example.com/world/index.html?page=2",
@@ -177,7 +161,7 @@ func TestUTMWebfilterAndDNS(t *testing.T) {
 		"destination.domain": "news.example.com",
 	})
 	dns := parseOne(t, fortinet.Options{}, `date=2024-03-01 time=11:04:00 devid="FG100FTK19000001" logid="1501054802" type="utm" subtype="dns" eventtype="dns-response" xid=4242 qname="www.example.com" qtype="A" qclass="IN" ipaddr="192.0.2.34, 2001:db8::34" action="pass"`)
-	checkFields(t, dns, map[string]any{
+	testutil.CheckFields(t, dns, map[string]any{
 		"dns.question.name":  "www.example.com",
 		"dns.question.type":  "A",
 		"dns.question.class": "IN",
@@ -190,7 +174,7 @@ func TestUTMWebfilterAndDNS(t *testing.T) {
 
 func TestEventLogs(t *testing.T) {
 	login := parseOne(t, fortinet.Options{}, `date=2024-03-01 time=12:00:00 devid="FG100FTK19000001" tz="+0900" logid="0100032002" type="event" subtype="system" logdesc="Admin login failed" user="admin" srcip=192.0.2.200 dstip=192.0.2.1 action="login" status="failed" reason="passwd_invalid" msg="Administrator admin login failed"`)
-	checkFields(t, login, map[string]any{
+	testutil.CheckFields(t, login, map[string]any{
 		"event.category":   []string{"authentication"},
 		"event.type":       []string{"start"},
 		"event.outcome":    "failure",
@@ -203,7 +187,7 @@ func TestEventLogs(t *testing.T) {
 		"message":          "Administrator admin login failed",
 	})
 	cfg := parseOne(t, fortinet.Options{}, `date=2024-03-01 time=12:05:00 devid="FG100FTK19000001" logid="0100044546" type="event" subtype="system" logdesc="Attribute configured" user="admin" action="Edit" cfgpath="firewall.policy" cfgobj="12" cfgattr="action[deny->accept]"`)
-	checkFields(t, cfg, map[string]any{
+	testutil.CheckFields(t, cfg, map[string]any{
 		"event.category":            []string{"configuration"},
 		"event.type":                []string{"change"},
 		"event.action":              "Edit",
@@ -211,7 +195,7 @@ func TestEventLogs(t *testing.T) {
 		"fortinet.firewall.cfgattr": "action[deny->accept]",
 	})
 	vpn := parseOne(t, fortinet.Options{}, `date=2024-03-01 time=12:30:00 devid="FG100FTK19000001" logid="0101037138" type="event" subtype="vpn" action="tunnel-up" remip=203.0.113.40 locip=198.51.100.1 remport=500 locport=500 user="N/A" xauthuser="dave"`)
-	checkFields(t, vpn, map[string]any{
+	testutil.CheckFields(t, vpn, map[string]any{
 		"event.category":   []string{"network"},
 		"event.type":       []string{"connection", "start"},
 		"source.ip":        "203.0.113.40",
@@ -227,7 +211,7 @@ func TestEventLogs(t *testing.T) {
 // escaped quotes.
 func TestEscapedQuotes(t *testing.T) {
 	ev := parseOne(t, fortinet.Options{}, `date=2024-03-01 time=12:50:00 devid="FG100FTK19000001" logid="0100022921" type="event" subtype="system" msg="route said \"link down\" to wan1" name="a b"`)
-	checkFields(t, ev, map[string]any{
+	testutil.CheckFields(t, ev, map[string]any{
 		"message":                `route said "link down" to wan1`,
 		"fortinet.firewall.name": "a b",
 	})

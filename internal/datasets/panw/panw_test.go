@@ -34,29 +34,13 @@ func parseOne(t *testing.T, loc *time.Location, line string) *event.Event {
 	return evs[0]
 }
 
-func checkFields(t *testing.T, ev *event.Event, want map[string]any) {
-	t.Helper()
-	for f, w := range want {
-		got, ok := ev.Get(f)
-		if w == nil {
-			if ok {
-				t.Errorf("%s = %#v, want it absent", f, got)
-			}
-			continue
-		}
-		if !reflect.DeepEqual(got, w) {
-			t.Errorf("%s = %#v, want %#v", f, got, w)
-		}
-	}
-}
-
 const trafficEnd = `1,2024/03/01 10:15:30,007200001234,TRAFFIC,end,2561,2024/03/01 10:15:30,10.1.1.20,198.51.100.10,203.0.113.5,198.51.100.10,allow-web,corp\alice,,ssl,vsys1,trust,untrust,ethernet1/2,ethernet1/1,default,2024/03/01 10:15:30,102938,1,50344,443,21044,443,0x40001c,tcp,allow,5120,1200,3920,18,2024/03/01 10:14:00,90,computer-and-internet-info,0,7100001,0x8000000000000000,10.0.0.0-10.255.255.255,United States,0,9,9,tcp-fin,12,34,0,0,,fw-edge-01,from-policy,,,0,,0,,N/A,0,0,0,0`
 
 // TestTrafficMapping checks the ECS meaning of a TRAFFIC end log: times in
 // the firewall's zone, the session's addresses, NAT, user, counters.
 func TestTrafficMapping(t *testing.T) {
 	ev := parseOne(t, tokyo, trafficEnd)
-	checkFields(t, ev, map[string]any{
+	testutil.CheckFields(t, ev, map[string]any{
 		"@timestamp":                      time.Date(2024, 3, 1, 1, 15, 30, 0, time.UTC),
 		"event.start":                     time.Date(2024, 3, 1, 1, 14, 0, 0, time.UTC),
 		"event.end":                       time.Date(2024, 3, 1, 1, 15, 30, 0, time.UTC),
@@ -126,7 +110,7 @@ func TestHeaderOrNot(t *testing.T) {
 func TestNoNAT(t *testing.T) {
 	line := strings.Replace(trafficEnd, "203.0.113.5,198.51.100.10,allow-web", "0.0.0.0,0.0.0.0,allow-web", 1)
 	ev := parseOne(t, tokyo, line)
-	checkFields(t, ev, map[string]any{"source.nat.ip": nil, "source.nat.port": nil, "destination.nat.ip": nil})
+	testutil.CheckFields(t, ev, map[string]any{"source.nat.ip": nil, "source.nat.port": nil, "destination.nat.ip": nil})
 }
 
 // TestQuotedColumns checks that a quoted column keeps its commas and
@@ -134,7 +118,7 @@ func TestNoNAT(t *testing.T) {
 func TestQuotedColumns(t *testing.T) {
 	line := strings.Replace(trafficEnd, ",allow-web,", `,"allow, ""web""",`, 1)
 	ev := parseOne(t, tokyo, line)
-	checkFields(t, ev, map[string]any{
+	testutil.CheckFields(t, ev, map[string]any{
 		"rule.name":           `allow, "web"`,
 		"network.application": "ssl",
 		"destination.port":    int64(443),
@@ -147,15 +131,15 @@ func TestQuotedColumns(t *testing.T) {
 func TestShortAndLongRecords(t *testing.T) {
 	cols := strings.Split(trafficEnd, ",")
 	short := parseOne(t, tokyo, strings.Join(cols[:31], ","))
-	checkFields(t, short, map[string]any{"panw.panos.action": "allow", "network.bytes": nil, "event.duration": nil})
+	testutil.CheckFields(t, short, map[string]any{"panw.panos.action": "allow", "network.bytes": nil, "event.duration": nil})
 	long := parseOne(t, tokyo, trafficEnd+strings.Repeat(",future", 80))
-	checkFields(t, long, map[string]any{"observer.hostname": "fw-edge-01", "network.bytes": int64(5120)})
+	testutil.CheckFields(t, long, map[string]any{"observer.hostname": "fw-edge-01", "network.bytes": int64(5120)})
 }
 
 func TestThreatVirus(t *testing.T) {
 	line := `1,2024/03/01 11:05:00,007200001234,THREAT,virus,2561,2024/03/01 11:05:00,198.51.100.40,10.1.1.22,0.0.0.0,0.0.0.0,inbound-mail,,,smtp,vsys1,untrust,trust,ethernet1/1,ethernet1/2,default,2024/03/01 11:05:00,88001,1,25001,25,0,0,0x0,tcp,reset-both,invoice.zip,Eicar Test File(39040),any,medium,server-to-client,9000003,0x0,United States,10.0.0.0-10.255.255.255,0,,0,275A021BBFB6489E54D471899F7DB9D1663FC695EC2FE2A2C4538AABF651FD0F,,0,,zip`
 	ev := parseOne(t, time.UTC, line)
-	checkFields(t, ev, map[string]any{
+	testutil.CheckFields(t, ev, map[string]any{
 		"event.kind":             "alert",
 		"event.action":           "virus_detected",
 		"event.category":         []string{"malware", "intrusion_detection", "threat", "network"},
@@ -174,7 +158,7 @@ func TestThreatVirus(t *testing.T) {
 func TestThreatURL(t *testing.T) {
 	line := `1,2024/03/01 11:00:02,007200001234,THREAT,url,2561,2024/03/01 11:00:02,10.1.1.21,198.51.100.31,0.0.0.0,0.0.0.0,block-bad,,,ssl,vsys1,trust,untrust,ethernet1/2,ethernet1/1,default,2024/03/01 11:00:02,88001,1,50601,8443,0,0,0x800000,tcp,block-url,"https://malware.example.net:8443/dl/payload.exe?x=1",(9999),malware,medium,client-to-server`
 	ev := parseOne(t, time.UTC, line)
-	checkFields(t, ev, map[string]any{
+	testutil.CheckFields(t, ev, map[string]any{
 		"event.action":               "url_filtering",
 		"event.category":             []string{"intrusion_detection", "threat", "network"},
 		"event.type":                 []string{"denied"},
@@ -194,7 +178,7 @@ func TestThreatURL(t *testing.T) {
 
 func TestSystemAndConfig(t *testing.T) {
 	sys := parseOne(t, time.UTC, `1,2024/03/01 12:01:00,007200001234,SYSTEM,auth,0,2024/03/01 12:01:00,,auth-fail,,0,0,,medium,"failed authentication for user 'admin'. Reason: Invalid username/password.",500002,0x0,0,0,0,0,,fw-edge-01`)
-	checkFields(t, sys, map[string]any{
+	testutil.CheckFields(t, sys, map[string]any{
 		"event.action":      "auth-fail",
 		"event.category":    []string{"authentication"},
 		"event.outcome":     "failure",
@@ -202,7 +186,7 @@ func TestSystemAndConfig(t *testing.T) {
 		"observer.hostname": "fw-edge-01",
 	})
 	cfg := parseOne(t, time.UTC, `1,2024/03/01 12:11:00,007200001234,CONFIG,0,0,2024/03/01 12:11:00,192.0.2.201,vsys1,edit,admin,CLI,Failed, deviceconfig system,hostname: old,hostname: new,600002,0x0,0,0,0,0,,fw-edge-01`)
-	checkFields(t, cfg, map[string]any{
+	testutil.CheckFields(t, cfg, map[string]any{
 		"event.action":                    "edit",
 		"event.category":                  []string{"configuration"},
 		"event.type":                      []string{"change"},
@@ -219,7 +203,7 @@ func TestSystemAndConfig(t *testing.T) {
 func TestGlobalProtectLogin(t *testing.T) {
 	line := `1,2024/03/01 13:01:00,007200001234,GLOBALPROTECT,0,2561,2024/03/01 13:01:00,vsys1,portal-auth,login,LDAP,,mallory,KR,unknown-pc,198.51.100.66,,0.0.0.0,,,,,,,1,,Authentication failed: bad password,,failure`
 	ev := parseOne(t, time.UTC, line)
-	checkFields(t, ev, map[string]any{
+	testutil.CheckFields(t, ev, map[string]any{
 		"event.action":          "portal-auth",
 		"event.category":        []string{"authentication"},
 		"event.outcome":         "failure",
@@ -236,7 +220,7 @@ func TestGlobalProtectLogin(t *testing.T) {
 func TestHighResolutionTimestamp(t *testing.T) {
 	line := `1,2024/03/01 12:02:00,007200001234,SYSTEM,general,0,2024/03/01 12:02:00,,general,,0,0,general,informational,x,1,0x0,0,0,0,0,,fw,0,0,2024-03-01T12:02:00.250+09:00`
 	ev := parseOne(t, time.UTC, line)
-	checkFields(t, ev, map[string]any{
+	testutil.CheckFields(t, ev, map[string]any{
 		"@timestamp":     time.Date(2024, 3, 1, 3, 2, 0, 250e6, time.UTC),
 		"event.timezone": nil,
 	})

@@ -36,27 +36,11 @@ func parseOne(t *testing.T, line string) *event.Event {
 	return evs[0]
 }
 
-func checkFields(t *testing.T, ev *event.Event, want map[string]any) {
-	t.Helper()
-	for f, w := range want {
-		got, ok := ev.Get(f)
-		if w == nil {
-			if ok {
-				t.Errorf("%s = %#v, want it absent", f, got)
-			}
-			continue
-		}
-		if !reflect.DeepEqual(got, w) {
-			t.Errorf("%s = %#v, want %#v", f, got, w)
-		}
-	}
-}
-
 // TestSeedMapping checks the mapping the dataset must keep on a firewall
 // record: the CEF keys the brief names and their ECS fields.
 func TestSeedMapping(t *testing.T) {
 	ev := parseOne(t, `CEF:0|Trend Micro|Deep Security Agent|10.0.1.1234|20|Log for TCP Port Scan|5|cn1=1 cn1Label=Host ID dvchost=web-01 act=Reset dmac=00:50:56:00:00:01 smac=00:50:56:00:00:02 TrendMicroDsFrameType=IP src=192.0.2.10 dst=10.0.0.5 in=60 cs1=scan cs1Label=Reason proto=TCP spt=44521 dpt=22 cs2=0x00 ACK cs2Label=TCP Flags cnt=4 fname=/var/log/x msg=port scan TrendMicroDsPacketData=AAAA`)
-	checkFields(t, ev, map[string]any{
+	testutil.CheckFields(t, ev, map[string]any{
 		"event.action":      "Reset",
 		"destination.ip":    "10.0.0.5",
 		"destination.port":  int64(22),
@@ -123,14 +107,14 @@ func TestEventClasses(t *testing.T) {
 			if c.category != nil {
 				want["event.category"] = c.category
 			}
-			checkFields(t, ev, want)
+			testutil.CheckFields(t, ev, want)
 		})
 	}
 }
 
 func TestAntiMalware(t *testing.T) {
 	ev := parseOne(t, `CEF:0|Trend Micro|Deep Security Agent|20.0|4000000|Eicar_test_file|6|cn1=12 cn1Label=Host ID dvchost=desk-07 filePath=C:\\Users\\a\\eicar.com act=Delete msg=Realtime TrendMicroDsMalwareTarget=N/A TrendMicroDsFileMD5=44D88612FEA8A8F36DE82E1278ABB02F TrendMicroDsFileSHA256=275A021BBFB6489E54D471899F7DB9D1663FC695EC2FE2A2C4538AABF651FD0F TrendMicroDsRelevantDetectionNames=A;B; TrendMicroDsDetectionConfidence=95`)
-	checkFields(t, ev, map[string]any{
+	testutil.CheckFields(t, ev, map[string]any{
 		"event.kind":           "alert",
 		"event.category":       []string{"malware"},
 		"threat.software.name": "Eicar_test_file",
@@ -154,10 +138,10 @@ func TestIntegrityMonitoringTypes(t *testing.T) {
 		want["user.name"] = "root"
 		want["process.executable"] = "/usr/bin/vi"
 		want["process.name"] = "vi"
-		checkFields(t, ev, want)
+		testutil.CheckFields(t, ev, want)
 	}
 	ev := parseOne(t, `CEF:0|Trend Micro|Deep Security Agent|1|2000001|IM|6|act=updated filePath=HKLM\\Software\\Run`)
-	checkFields(t, ev, map[string]any{
+	testutil.CheckFields(t, ev, map[string]any{
 		"event.category": []string{"registry"},
 		"registry.path":  `HKLM\Software\Run`,
 		"file.path":      nil,
@@ -166,7 +150,7 @@ func TestIntegrityMonitoringTypes(t *testing.T) {
 
 func TestWebReputationURL(t *testing.T) {
 	ev := parseOne(t, `CEF:0|Trend Micro|Deep Security Agent|1|5000000|WebReputation|5|request=https://bad.example.net:8443/a/b?c\=d msg=Highly Suspicious`)
-	checkFields(t, ev, map[string]any{
+	testutil.CheckFields(t, ev, map[string]any{
 		"url.original":                 "https://bad.example.net:8443/a/b?c=d",
 		"url.domain":                   "bad.example.net",
 		"url.port":                     int64(8443),
@@ -184,7 +168,7 @@ func TestWebReputationURL(t *testing.T) {
 // manager that relayed the record in the syslog header.
 func TestHostPrecedence(t *testing.T) {
 	ev := parseOne(t, `<134>Mar  1 11:59:01 dsm-01 CEF:0|Trend Micro|Deep Security Agent|20|21|Deny|5|dvc=192.0.2.60 src=203.0.113.7 dst=192.0.2.60`)
-	checkFields(t, ev, map[string]any{
+	testutil.CheckFields(t, ev, map[string]any{
 		"host.name":           "192.0.2.60",
 		"host.ip":             []string{"192.0.2.60"},
 		"server.name":         "192.0.2.60",
@@ -192,13 +176,13 @@ func TestHostPrecedence(t *testing.T) {
 		"@timestamp":          time.Date(2024, 3, 1, 2, 59, 1, 0, time.UTC),
 	})
 	ev = parseOne(t, `<134>Mar  1 11:59:01 web-01 CEF:0|Trend Micro|Deep Security Manager|20|600|User Signed In|3|suser=admin`)
-	checkFields(t, ev, map[string]any{"host.name": "web-01", "server.name": "web-01", "user.name": "admin"})
+	testutil.CheckFields(t, ev, map[string]any{"host.name": "web-01", "server.name": "web-01", "user.name": "admin"})
 }
 
 func TestFluentdWrapper(t *testing.T) {
 	line := `CEF:0|Trend Micro|Deep Security Agent|20|20|Log|3|src=198.51.100.30 dst=192.0.2.50`
 	ev := parseOne(t, `{"message":"`+line+`","hostname":"web-01","timestamp":"2026-11-20T10:00:00+09:00"}`)
-	checkFields(t, ev, map[string]any{
+	testutil.CheckFields(t, ev, map[string]any{
 		"event.original": line,
 		"host.name":      "web-01",
 		"@timestamp":     time.Date(2026, 11, 20, 1, 0, 0, 0, time.UTC),

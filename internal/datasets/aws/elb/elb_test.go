@@ -2,7 +2,6 @@ package elb_test
 
 import (
 	"net/netip"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -28,27 +27,11 @@ func parseOne(t *testing.T, line string) *event.Event {
 	return evs[0]
 }
 
-func checkFields(t *testing.T, ev *event.Event, want map[string]any) {
-	t.Helper()
-	for f, w := range want {
-		got, ok := ev.Get(f)
-		if w == nil {
-			if ok {
-				t.Errorf("%s = %#v, want absent", f, got)
-			}
-			continue
-		}
-		if !reflect.DeepEqual(got, w) {
-			t.Errorf("%s = %#v, want %#v", f, got, w)
-		}
-	}
-}
-
 const albLine = `https 2024-03-01T10:15:30.123456Z app/shop-alb/0a1b2c3d4e5f6071 198.51.100.23:52114 10.0.2.15:8080 0.001 0.045 0.000 200 200 512 3104 "GET https://shop.example.com:443/cart/items.json?page=2&sort=asc HTTP/1.1" "Mozilla/5.0 (X11; Linux x86_64)" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/shop-web/1a2b3c4d5e6f7081 "Root=1-65e1aa72-0123456789abcdef01234567" "shop.example.com" "-" 3 2024-03-01T10:15:30.077000Z "waf,forward" "-" "-" "10.0.2.15:8080" "200" "-" "-" TID_0123`
 
 func TestALB(t *testing.T) {
 	ev := parseOne(t, albLine)
-	checkFields(t, ev, map[string]any{
+	testutil.CheckFields(t, ev, map[string]any{
 		"@timestamp":                          time.Date(2024, 3, 1, 10, 15, 30, 123456000, time.UTC),
 		"event.end":                           time.Date(2024, 3, 1, 10, 15, 30, 123456000, time.UTC),
 		"event.start":                         time.Date(2024, 3, 1, 10, 15, 30, 77000000, time.UTC),
@@ -98,7 +81,7 @@ func TestALB(t *testing.T) {
 // URL, the method and version being the first and last words.
 func TestRequestWithSpaces(t *testing.T) {
 	ev := parseOne(t, `http 2024-03-01T10:00:00.000000Z app/a/1 192.0.2.1:1 - -1 -1 -1 400 - 10 20 "GET http://10.0.0.1:80/x?a=1 b=2 HTTP/1.0" "-" - -`)
-	checkFields(t, ev, map[string]any{
+	testutil.CheckFields(t, ev, map[string]any{
 		"url.original":        "http://10.0.0.1:80/x?a=1 b=2",
 		"url.query":           "a=1 b=2",
 		"url.path":            "/x",
@@ -112,7 +95,7 @@ func TestRequestWithSpaces(t *testing.T) {
 
 func TestIPv6Client(t *testing.T) {
 	ev := parseOne(t, `h2 2024-03-01T10:00:00.000000Z app/a/1 2001:db8::1:41022 [2001:db8::2]:443 0.1 0.2 0.3 200 200 1 2 "GET https://[2001:db8::2]:443/ HTTP/2.0" "-" - -`)
-	checkFields(t, ev, map[string]any{
+	testutil.CheckFields(t, ev, map[string]any{
 		"source.ip":        "2001:db8::1",
 		"source.port":      int64(41022),
 		"destination.ip":   "2001:db8::2",
@@ -132,7 +115,7 @@ func TestEscapedQuote(t *testing.T) {
 
 func TestNLB(t *testing.T) {
 	ev := parseOne(t, `tls 2.0 2024-03-01T11:00:05 net/edge-nlb/5e6f708192a3b4c5 g3d4b5e8bb8464cd 203.0.113.9:51341 10.0.7.20:443 5 2 98 246 - arn:aws:acm:us-east-2:111122223333:certificate/2a10 - ECDHE-RSA-AES128-SHA tlsv12 secp256r1 edge.example.com h2 h2 "h2","http/1.1" 2024-03-01T10:59:58`)
-	checkFields(t, ev, map[string]any{
+	testutil.CheckFields(t, ev, map[string]any{
 		"@timestamp":                          time.Date(2024, 3, 1, 11, 0, 5, 0, time.UTC),
 		"event.start":                         time.Date(2024, 3, 1, 10, 59, 58, 0, time.UTC),
 		"event.category":                      []string{"network"},
@@ -171,7 +154,7 @@ func TestNLBLocation(t *testing.T) {
 
 func TestClassicTCP(t *testing.T) {
 	ev := parseOne(t, `2024-03-01T12:00:02.000002Z legacy-tcp 192.0.2.12:2819 10.0.0.2:22 0.001069 0.000028 0.000041 - - 82 305 "- - - " "-" - -`)
-	checkFields(t, ev, map[string]any{
+	testutil.CheckFields(t, ev, map[string]any{
 		"event.category":      []string{"network"},
 		"aws.elb.protocol":    "tcp",
 		"source.bytes":        int64(82),

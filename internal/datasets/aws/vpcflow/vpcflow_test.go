@@ -67,26 +67,10 @@ func parseOne(t *testing.T, line, header string) *event.Event {
 	return evs[0]
 }
 
-func checkFields(t *testing.T, ev *event.Event, want map[string]any) {
-	t.Helper()
-	for f, w := range want {
-		got, ok := ev.Get(f)
-		if w == nil {
-			if ok {
-				t.Errorf("%s = %#v, want absent", f, got)
-			}
-			continue
-		}
-		if !reflect.DeepEqual(got, w) {
-			t.Errorf("%s = %#v, want %#v", f, got, w)
-		}
-	}
-}
-
 // TestDefaultFormat checks the ECS meaning of a default-format record.
 func TestDefaultFormat(t *testing.T) {
 	ev := parseOne(t, "2 123456789012 eni-0a1b2c3d4e5f60001 203.0.113.12 172.31.16.139 49152 443 6 20 4249 1700000000 1700000060 REJECT OK", defaultHeader)
-	checkFields(t, ev, map[string]any{
+	testutil.CheckFields(t, ev, map[string]any{
 		"@timestamp":               time.Unix(1700000060, 0).UTC(),
 		"event.start":              time.Unix(1700000000, 0).UTC(),
 		"event.end":                time.Unix(1700000060, 0).UTC(),
@@ -141,7 +125,7 @@ func TestCommunityID(t *testing.T) {
 func TestCustomHeader(t *testing.T) {
 	header := "srcaddr dstaddr action flow-direction pkt-srcaddr tcp-flags instance-id az-id region"
 	ev := parseOne(t, "10.0.0.8 192.0.2.44 ACCEPT egress 10.0.0.99 18 i-0abc eu-west-1-az1 eu-west-1", header)
-	checkFields(t, ev, map[string]any{
+	testutil.CheckFields(t, ev, map[string]any{
 		"source.ip":                   "10.0.0.8",
 		"destination.ip":              "192.0.2.44",
 		"event.action":                "allow",
@@ -192,7 +176,7 @@ func TestHeaderLineGivesNoEvent(t *testing.T) {
 
 func TestUnknownHeaderFieldKept(t *testing.T) {
 	ev := parseOne(t, "2 10.0.0.1 xyz", "version srcaddr brand-new-field")
-	checkFields(t, ev, map[string]any{
+	testutil.CheckFields(t, ev, map[string]any{
 		"aws.vpcflow.brand_new_field": "xyz",
 		"source.ip":                   "10.0.0.1",
 	})
@@ -225,12 +209,12 @@ func TestLayoutErrors(t *testing.T) {
 func TestDataLineAsHeader(t *testing.T) {
 	first := "2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 2 1700000000 1700000060 ACCEPT OK"
 	ev := parseOne(t, "2 123456789012 eni-1 10.0.0.3 10.0.0.4 1 2 17 1 2 1700000000 1700000060 ACCEPT OK", first)
-	checkFields(t, ev, map[string]any{"source.ip": "10.0.0.3", "network.transport": "udp"})
+	testutil.CheckFields(t, ev, map[string]any{"source.ip": "10.0.0.3", "network.transport": "udp"})
 }
 
 func TestNoData(t *testing.T) {
 	ev := parseOne(t, "2 123456789012 eni-1 - - - - - - - 1700000100 1700000160 - NODATA", "")
-	checkFields(t, ev, map[string]any{
+	testutil.CheckFields(t, ev, map[string]any{
 		"source.ip":              nil,
 		"destination.ip":         nil,
 		"event.action":           nil,
@@ -244,7 +228,7 @@ func TestNoData(t *testing.T) {
 
 func TestCloudWatchExportTime(t *testing.T) {
 	ev := parseOne(t, "2023-11-14T22:15:05.000Z 2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 2 1700000000 1700000060 ACCEPT OK", "")
-	checkFields(t, ev, map[string]any{
+	testutil.CheckFields(t, ev, map[string]any{
 		"event.created": time.Date(2023, 11, 14, 22, 15, 5, 0, time.UTC),
 		"@timestamp":    time.Unix(1700000060, 0).UTC(),
 	})
@@ -252,7 +236,7 @@ func TestCloudWatchExportTime(t *testing.T) {
 
 func TestIPv6Canonical(t *testing.T) {
 	ev := parseOne(t, "2 123456789012 eni-1 2001:DB8:0:0::1 ::ffff:10.0.0.2 1 2 6 1 2 1700000000 1700000060 ACCEPT OK", "")
-	checkFields(t, ev, map[string]any{
+	testutil.CheckFields(t, ev, map[string]any{
 		"source.ip":      "2001:db8::1",
 		"destination.ip": "10.0.0.2",
 		"network.type":   "ipv6",

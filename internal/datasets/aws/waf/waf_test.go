@@ -38,25 +38,9 @@ func golden(t *testing.T, name string) string {
 	return strings.TrimSpace(string(b))
 }
 
-func checkFields(t *testing.T, ev *event.Event, want map[string]any) {
-	t.Helper()
-	for f, w := range want {
-		got, ok := ev.Get(f)
-		if w == nil {
-			if ok {
-				t.Errorf("%s = %#v, want absent", f, got)
-			}
-			continue
-		}
-		if !reflect.DeepEqual(got, w) {
-			t.Errorf("%s = %#v, want %#v", f, got, w)
-		}
-	}
-}
-
 func TestBlock(t *testing.T) {
 	ev := parseOne(t, golden(t, "block-regular"))
-	checkFields(t, ev, map[string]any{
+	testutil.CheckFields(t, ev, map[string]any{
 		"@timestamp":                  time.UnixMilli(1709287530123).UTC(),
 		"event.action":                "BLOCK",
 		"event.category":              []string{"web"},
@@ -104,7 +88,7 @@ func TestBlock(t *testing.T) {
 // event; nulls inside the group are dropped.
 func TestRuleGroup(t *testing.T) {
 	ev := parseOne(t, golden(t, "rule-group"))
-	checkFields(t, ev, map[string]any{
+	testutil.CheckFields(t, ev, map[string]any{
 		"rule.id":                             "AWS-AWSManagedRulesCommonRuleSet",
 		"rule.ruleset":                        "MANAGED_RULE_GROUP",
 		"rule.name":                           "SizeRestrictions_BODY",
@@ -124,7 +108,7 @@ func TestRuleGroup(t *testing.T) {
 
 func TestRateBased(t *testing.T) {
 	ev := parseOne(t, golden(t, "rate-based"))
-	checkFields(t, ev, map[string]any{
+	testutil.CheckFields(t, ev, map[string]any{
 		"http.response.status_code":                        int64(429),
 		"aws.waf.request_headers_inserted.x-amzn-waf-rate": "exceeded",
 		"url.domain":     "shop.example.com",
@@ -145,7 +129,7 @@ func TestRateBased(t *testing.T) {
 
 func TestCaptcha(t *testing.T) {
 	ev := parseOne(t, golden(t, "captcha"))
-	checkFields(t, ev, map[string]any{
+	testutil.CheckFields(t, ev, map[string]any{
 		"event.type":                              []string{"access", "denied"},
 		"event.outcome":                           "failure",
 		"aws.waf.captcha_response.responseCode":   int64(405),
@@ -163,7 +147,7 @@ func TestCaptcha(t *testing.T) {
 
 func TestClassicACLID(t *testing.T) {
 	ev := parseOne(t, golden(t, "classic"))
-	checkFields(t, ev, map[string]any{
+	testutil.CheckFields(t, ev, map[string]any{
 		"aws.waf.id":       "385cb038-3a6f-4f1f-8d5a-2a6e9b0c1d2e",
 		"aws.waf.arn":      nil,
 		"cloud.account.id": nil,

@@ -1,0 +1,40 @@
+package testutil
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/mamori-sec/mamori/internal/dataset"
+	"github.com/mamori-sec/mamori/internal/event"
+)
+
+// CheckFields reports every field of want that ev does not hold with the
+// same value (compared with reflect.DeepEqual, so types count: int64(22)
+// is not 22). A nil in want means the field must be absent.
+func CheckFields(t testing.TB, ev *event.Event, want map[string]any) {
+	t.Helper()
+	for f, w := range want {
+		got, ok := ev.Get(f)
+		if w == nil {
+			if ok {
+				t.Errorf("%s = %#v, want it absent", f, got)
+			}
+			continue
+		}
+		if !reflect.DeepEqual(got, w) {
+			t.Errorf("%s = %#v, want %#v", f, got, w)
+		}
+	}
+}
+
+// ParseOne parses one record received at the given time and returns its
+// one event, failing the test on an error or another number of events.
+func ParseOne(t testing.TB, p dataset.Parser, record string, received time.Time) *event.Event {
+	t.Helper()
+	evs, err := p.Parse(dataset.Record{Data: []byte(record), Received: received})
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("Parse(%q): %d events, %v", record, len(evs), err)
+	}
+	return evs[0]
+}
