@@ -3,9 +3,7 @@ package testutil
 import (
 	"reflect"
 	"testing"
-	"time"
 
-	"github.com/mamori-sec/mamori/internal/dataset"
 	"github.com/mamori-sec/mamori/internal/event"
 )
 
@@ -28,13 +26,3 @@ func CheckFields(t testing.TB, ev *event.Event, want map[string]any) {
 	}
 }
 
-// ParseOne parses one record received at the given time and returns its
-// one event, failing the test on an error or another number of events.
-func ParseOne(t testing.TB, p dataset.Parser, record string, received time.Time) *event.Event {
-	t.Helper()
-	evs, err := p.Parse(dataset.Record{Data: []byte(record), Received: received})
-	if err != nil || len(evs) != 1 {
-		t.Fatalf("Parse(%q): %d events, %v", record, len(evs), err)
-	}
-	return evs[0]
-}
