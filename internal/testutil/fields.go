@@ -25,4 +25,3 @@ func CheckFields(t testing.TB, ev *event.Event, want map[string]any) {
 		}
 	}
 }
-
