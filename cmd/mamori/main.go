@@ -35,6 +35,8 @@ func commands() []command {
 		{"import", "send log files to mamori (or into the local data directory)", runImport},
 		{"search", "search events: mamori search [--since 15m] QUERY", runSearch},
 		{"parse", "show the ECS documents mamori makes of log lines, offline", runParse},
+		{"rules", "detection rules: list | validate FILE... | test [--rule ID] | run --from T --to T", runRules},
+		{"alerts", "alerts: list [--status S] [--since D] | show ID | ack ID | resolve ID", runAlerts},
 		{"bench", "generate synthetic logs, load them through a real server, and measure", runBench},
 		{"version", "print the version", runVersion},
 		{"help", "list the commands, or `mamori help COMMAND`", nil},

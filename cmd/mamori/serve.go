@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/mamori-sec/mamori/internal/app"
 	"github.com/mamori-sec/mamori/internal/config"
+	"github.com/mamori-sec/mamori/internal/notify"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -46,13 +48,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitError
 	}
 	if *check {
-		// Mapping files are read and checked too.
-		if _, err := app.Registry(cfg); err != nil {
-			fmt.Fprintf(stderr, "mamori serve: configuration is invalid:\n%v\n", err)
-			return exitError
-		}
-		fmt.Fprintln(stdout, "configuration OK")
-		return exitOK
+		return checkConfig(cfg, stdout, stderr)
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -73,9 +69,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitError
 	}
 	defer stopProfile()
+	book, err := loadServeRules(cfg, logger)
+	if err != nil {
+		logger.Error("cannot start", "err", err)
+		return exitError
+	}
 	a, err := app.Open(ctx, cfg, logger)
 	if err != nil {
 		logger.Error("cannot start", "err", err)
+		return exitError
+	}
+	if err := a.OpenDetection(book); err != nil {
+		logger.Error("cannot start", "err", err)
+		a.Close()
 		return exitError
 	}
 	logger.Info("mamori starting", "version", version, "data", cfg.DataDir, "archive", cfg.Archive.URL)
@@ -90,6 +96,61 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	logger.Info("stopped cleanly")
 	return exitOK
+}
+
+// checkConfig is serve --check: everything serve would read at start is
+// read and checked — mapping files, rule files, notifier secrets — and
+// every problem is reported.
+func checkConfig(cfg config.Config, stdout, stderr io.Writer) int {
+	var problems []error
+	if _, err := app.Registry(cfg); err != nil {
+		problems = append(problems, err)
+	}
+	book, err := app.LoadConfiguredRules(cfg)
+	if err != nil {
+		problems = append(problems, err)
+	} else if err := book.RejectedError(); err != nil {
+		// A rule asked for that does not load fails the check, even with
+		// rules.allow_rejected: the check is where it must be seen.
+		problems = append(problems, err)
+	}
+	if _, err := notify.NewAll(cfg.Alerts.Notifiers, notify.Options{}); err != nil {
+		problems = append(problems, err)
+	}
+	if len(problems) > 0 {
+		fmt.Fprintf(stderr, "mamori serve: configuration is invalid:\n%v\n", errors.Join(problems...))
+		return exitError
+	}
+	for _, d := range book.UnknownDisabled {
+		fmt.Fprintf(stderr, "warning: rules.disabled: no loaded rule has the id or name %q\n", d)
+	}
+	fmt.Fprintf(stdout, "configuration OK (%d rules loaded, %d active; %d notifiers)\n",
+		book.Report.Loaded, book.Report.Active, len(cfg.Alerts.Notifiers))
+	return exitOK
+}
+
+// loadServeRules loads the configured rules for serve. A rule that does
+// not load stops the start, unless rules.allow_rejected: then each is
+// logged at error level (and counted in mamori_rules_rejected).
+func loadServeRules(cfg config.Config, logger *slog.Logger) (*app.RuleBook, error) {
+	book, err := app.LoadConfiguredRules(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := book.RejectedError(); err != nil {
+		if !cfg.Rules.AllowRejected {
+			return nil, fmt.Errorf("%w\n(fix or remove them, or set rules.allow_rejected: true to start without them)", err)
+		}
+		for _, r := range book.Report.Rejected {
+			logger.Error("rule not loaded", "file", r.File, "line", r.Line, "rule", r.Title, "reason", r.Reason)
+		}
+	}
+	for _, d := range book.UnknownDisabled {
+		logger.Warn("rules.disabled names no loaded rule", "rule", d)
+	}
+	logger.Info("rules loaded", "files", book.Report.Files, "loaded", book.Report.Loaded, "active", book.Report.Active,
+		"rejected", len(book.Report.Rejected), "disabled", book.Summary().Disabled)
+	return book, nil
 }
 
 // overrideListener sets the address of the listener of a protocol from a

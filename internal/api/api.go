@@ -1,4 +1,5 @@
-// Package api serves mamori's HTTP API: intake, search, health and metrics.
+// Package api serves mamori's HTTP API: intake, search, alerts and rules,
+// health and metrics.
 package api
 
 import (
@@ -41,6 +42,10 @@ type Server struct {
 	// Scan looks for archive objects not yet processed; it returns how many
 	// it queued.
 	Scan func(ctx context.Context) (int, error)
+	// Alerts and Rules serve /api/v1/alerts and /api/v1/rules; nil leaves
+	// those routes out.
+	Alerts Alerts
+	Rules  Rules
 }
 
 // Handler returns the API's routes.
@@ -53,6 +58,7 @@ func (s *Server) Handler() http.Handler {
 	if s.Scan != nil {
 		mux.HandleFunc("POST /api/v1/archive/scan", s.handleScan)
 	}
+	s.routeDetection(mux)
 	if s.Metrics != nil {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
 	}

@@ -44,6 +44,9 @@ type App struct {
 	Leases *dhcp.Table
 	Geo    *geoip.DB
 	Enrich *enrich.Chain
+	// Detect runs the rules on the stream; nil until OpenDetection (mamori
+	// serve). Without it, stored events are not evaluated (local imports).
+	Detect *Detection
 }
 
 // Registry builds the dataset registry a configuration asks for.
@@ -96,6 +99,7 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 		arc.Close()
 		return nil, err
 	}
+	a.Processor.OnCommit = a.onCommit
 	return a, nil
 }
 

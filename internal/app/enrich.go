@@ -45,9 +45,7 @@ func (a *App) openEnrichment() error {
 	}
 	a.Enrich = enrich.NewChain(a.Logger, chain...)
 	a.Searcher.Enrich = a.Enrich.Enrich
-	if a.Leases != nil {
-		a.Processor.OnCommit = func(_ context.Context, evs []*event.Event) { a.Leases.Observe(evs) }
-	}
+	// The lease table learns from committed batches in onCommit.
 	return nil
 }
 

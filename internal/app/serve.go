@@ -37,12 +37,25 @@ func (a *App) Serve(ctx context.Context, version string, ready func(addrs map[st
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		// The rules catch up on the last stored events before new ones
+		// are processed, so that correlations see them in order.
+		if a.Detect != nil {
+			a.Detect.Replay(procCtx)
+		}
 		a.Processor.Run(procCtx, a.Queue, a.Config.Processing.Workers)
 	}()
 	defer func() {
 		stopProc()
 		wg.Wait()
 	}()
+	if a.Detect != nil {
+		// Notifications waiting from before the restart go out now.
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = a.Detect.Sender.Run(procCtx)
+		}()
+	}
 
 	a.runEnrichment(ctx, &wg)
 	collectors, err := a.collectors()
@@ -92,6 +105,9 @@ func (a *App) Serve(ctx context.Context, version string, ready func(addrs map[st
 		srv := &api.Server{Sink: a.Intake, Datasets: a.Datasets, Searcher: a.Searcher, Metrics: a.Metrics,
 			Logger: a.Logger, Now: a.now, MaxBodyBytes: int64(a.Config.HTTP.MaxBodyBytes), Version: version,
 			Health: a.health, Scan: a.scanAll}
+		if a.Detect != nil {
+			srv.Alerts, srv.Rules = a.Detect, a.Detect
+		}
 		ln, err := net.Listen("tcp", a.Config.HTTP.Address)
 		if err != nil {
 			closeListeners()

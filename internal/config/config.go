@@ -18,6 +18,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/mamori-sec/mamori/internal/alert"
 	"github.com/mamori-sec/mamori/internal/collect/cylance"
 	"github.com/mamori-sec/mamori/internal/collect/googleworkspace"
 	"github.com/mamori-sec/mamori/internal/collect/msgraph"
@@ -50,6 +51,45 @@ type Config struct {
 	// Collect configures the collectors that fetch logs from where they do
 	// not push them: vendors' APIs and local files (docs/collectors.md).
 	Collect Collect `yaml:"collect"`
+	// Rules are the detection rules evaluated on every stored event
+	// (docs/rules.md).
+	Rules Rules `yaml:"rules"`
+	// Alerts groups rule matches into alerts and routes their
+	// notifications (docs/alerts.md).
+	Alerts alert.Config `yaml:"alerts"`
+}
+
+// Rules configures detection.
+type Rules struct {
+	// Sigma lists Sigma rule files, directories (every .yml and .yaml file
+	// below them) and glob patterns (rules/*.yml). A path or pattern that
+	// names nothing is an error.
+	Sigma []string `yaml:"sigma"`
+	// FieldMappings are field-mapping files laid over the shipped tables
+	// (logsources → datasets, Sigma field names → ECS).
+	FieldMappings []string `yaml:"field_mappings"`
+	// Disabled are rule ids (or names) that raise no alerts. A disabled
+	// rule a correlation counts still feeds it.
+	Disabled []string `yaml:"disabled"`
+	// Placeholders give the values of Sigma `expand` placeholders
+	// (%Servers%: [...]), by name without the percent signs.
+	Placeholders map[string][]string `yaml:"placeholders"`
+	// AllowRejected starts the server even when configured rules do not
+	// load: each is logged at error level and counted in
+	// mamori_rules_rejected. By default such a rule stops the start.
+	AllowRejected bool `yaml:"allow_rejected"`
+	// Replay re-runs the rules at start over events of this last stretch of
+	// time, so that matches of batches stored just before a crash are not
+	// lost and correlations resume (default 15m; 0 disables).
+	Replay *Duration `yaml:"replay"`
+}
+
+// ReplayWindow is how far back the rules run again at start.
+func (r Rules) ReplayWindow() time.Duration {
+	if r.Replay == nil {
+		return 15 * time.Minute
+	}
+	return time.Duration(*r.Replay)
 }
 
 // Enrichment configures read-time enrichment.
@@ -345,6 +385,10 @@ func (c *Config) Finish() error {
 	if c.Enrichment.GeoIP.ReloadInterval <= 0 {
 		c.Enrichment.GeoIP.ReloadInterval = Duration(10 * time.Minute)
 	}
+	errs = append(errs, c.Rules.validate()...)
+	if err := c.Alerts.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	for i, s := range c.Sources {
 		if s.Prefix == "" || strings.HasPrefix(s.Prefix, "raw/") {
 			errs = append(errs, fmt.Errorf("sources[%d].prefix: must be set and outside raw/", i))
@@ -354,6 +398,41 @@ func (c *Config) Finish() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// validate checks the rules section's shape; the files themselves are read
+// when the rules load (serve --check does that too).
+func (r Rules) validate() []error {
+	var errs []error
+	for i, p := range r.Sigma {
+		if strings.TrimSpace(p) == "" {
+			errs = append(errs, fmt.Errorf("rules.sigma[%d]: must not be empty", i))
+		} else if _, err := filepath.Match(p, ""); err != nil {
+			errs = append(errs, fmt.Errorf("rules.sigma[%d]: bad pattern %q: %w", i, p, err))
+		}
+	}
+	for i, p := range r.FieldMappings {
+		if strings.TrimSpace(p) == "" {
+			errs = append(errs, fmt.Errorf("rules.field_mappings[%d]: must not be empty", i))
+		}
+	}
+	for i, id := range r.Disabled {
+		if strings.TrimSpace(id) == "" {
+			errs = append(errs, fmt.Errorf("rules.disabled[%d]: must not be empty", i))
+		}
+	}
+	for name, vs := range r.Placeholders {
+		if name == "" || strings.Contains(name, "%") {
+			errs = append(errs, fmt.Errorf("rules.placeholders: %q: give the name without %%", name))
+		}
+		if len(vs) == 0 {
+			errs = append(errs, fmt.Errorf("rules.placeholders.%s: give at least one value", name))
+		}
+	}
+	if r.Replay != nil && *r.Replay < 0 {
+		errs = append(errs, errors.New("rules.replay: must not be negative"))
+	}
+	return errs
 }
 
 // validate checks every collector's configuration and that their names,

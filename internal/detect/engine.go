@@ -75,6 +75,10 @@ type Match struct {
 	Count int
 	// First and Last bound the correlated events' times.
 	First, Last time.Time
+	// Title and Summary are the rule's title and summary templates
+	// rendered for this match, for rules that have them (native rules);
+	// "" for Sigma rules, whose title is Rule.Title.
+	Title, Summary string
 }
 
 // GroupValue is one group-by field of a correlation match.
