@@ -80,6 +80,25 @@ func startServer(t *testing.T, dataDir string, extra ...string) *server {
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
+	// A port found free may be taken by someone else before mamori binds
+	// it: such a start is tried again on other ports.
+	for attempt := 1; ; attempt++ {
+		s, busy := tryStartServer(t, dataDir, extra)
+		if s != nil {
+			return s
+		}
+		if !busy || attempt == 3 {
+			t.Fatalf("mamori did not start")
+		}
+		t.Logf("a port was taken before mamori bound it; starting again on others")
+	}
+}
+
+// tryStartServer starts mamori on fresh ports and waits until it is
+// healthy. It returns nil and busy when mamori exited because a port was
+// in use.
+func tryStartServer(t *testing.T, dataDir string, extra []string) (*server, bool) {
+	t.Helper()
 	s := &server{t: t, dataDir: dataDir,
 		http: fmt.Sprintf("127.0.0.1:%d", freePort(t)),
 		log:  &bytes.Buffer{}, done: make(chan struct{})}
@@ -97,24 +116,28 @@ func startServer(t *testing.T, dataDir string, extra ...string) *server {
 		_ = s.cmd.Wait()
 		close(s.done)
 	}()
-	t.Cleanup(func() { s.stop() })
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		resp, err := http.Get("http://" + s.http + "/api/v1/health")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return s
+				t.Cleanup(func() { s.stop() })
+				return s, false
 			}
 		}
 		select {
 		case <-s.done:
+			if strings.Contains(s.log.String(), "address already in use") {
+				return nil, true
+			}
 			t.Fatalf("mamori exited at start:\n%s", s.log.String())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+	t.Cleanup(func() { s.stop() })
 	t.Fatalf("mamori did not become healthy:\n%s", s.log.String())
-	return nil
+	return nil, false
 }
 
 // stop sends SIGTERM and waits for a clean exit.

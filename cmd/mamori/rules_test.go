@@ -75,7 +75,7 @@ func TestServeCheckLoadsRulesAndSecrets(t *testing.T) {
 	dir := t.TempDir()
 	rules := filepath.Join(dir, "rules")
 	writeFile(t, filepath.Join(rules, "ssh.yml"), sshRules)
-	cfg := writeFile(t, filepath.Join(dir, "ok.yaml"), "rules:\n  sigma: ["+rules+"]\n  disabled: [nope]\n")
+	cfg := writeFile(t, filepath.Join(dir, "ok.yaml"), "rules:\n  builtin: false\n  sigma: ["+rules+"]\n  disabled: [nope]\n")
 	code, out, errOut := mamori("serve", "--check", "--config", cfg)
 	if code != 0 || !strings.Contains(out, "configuration OK (4 rules loaded, 4 active; 0 notifiers)") || !strings.Contains(errOut, `"nope"`) {
 		t.Fatalf("good config: exit %d\n%s\n%s", code, out, errOut)
@@ -83,7 +83,7 @@ func TestServeCheckLoadsRulesAndSecrets(t *testing.T) {
 	writeFile(t, filepath.Join(rules, "bad.yml"), badRule)
 	// A rule that does not load fails the check, even when the server
 	// would be allowed to start without it.
-	cfg = writeFile(t, filepath.Join(dir, "bad.yaml"), "rules:\n  sigma: ["+rules+"]\n  allow_rejected: true\n")
+	cfg = writeFile(t, filepath.Join(dir, "bad.yaml"), "rules:\n  builtin: false\n  sigma: ["+rules+"]\n  allow_rejected: true\n")
 	code, _, errOut = mamori("serve", "--check", "--config", cfg)
 	if code != 2 || !strings.Contains(errOut, filepath.Join(rules, "bad.yml")+":5") || !strings.Contains(errOut, `unknown modifier "contians"`) {
 		t.Fatalf("rejected rule: exit %d\n%s", code, errOut)
@@ -130,7 +130,7 @@ func TestRulesValidateAndTest(t *testing.T) {
 func TestRulesRunLocal(t *testing.T) {
 	dir := t.TempDir()
 	rules := writeFile(t, filepath.Join(dir, "ssh.yml"), sshRules)
-	cfg := writeFile(t, filepath.Join(dir, "mamori.yaml"), "rules:\n  sigma: ["+rules+"]\n")
+	cfg := writeFile(t, filepath.Join(dir, "mamori.yaml"), "rules:\n  builtin: false\n  sigma: ["+rules+"]\n")
 	data := filepath.Join(dir, "data")
 	logs := writeFile(t, filepath.Join(dir, "auth.log"), sshLog("192.0.2.3"))
 	if code, out, errOut := mamori("import", "--quiet", "--config", cfg, "--data", data, "--dataset", "syslog", logs); code != 0 {

@@ -147,9 +147,17 @@ func (d *Detection) alertMatches(ms []detect.Match, only string) []alert.Match {
 		if d.Book.Disabled(m.Rule) || (only != "" && m.Rule.Ref() != only) {
 			continue
 		}
-		am := alert.Match{RuleID: m.Rule.Ref(), RuleTitle: m.Rule.Title, Severity: string(m.Severity),
+		// Native rules render their own title and summary from the event.
+		title, summary := m.Rule.Title, m.Summary
+		if m.Title != "" {
+			title = m.Title
+		}
+		if summary == "" {
+			summary = matchSummary(m)
+		}
+		am := alert.Match{RuleID: m.Rule.Ref(), RuleTitle: title, Severity: string(m.Severity),
 			Dataset: m.Event.String(event.FieldDataset), EventID: m.EventID, EventTime: m.Time,
-			Summary: matchSummary(m), Correlation: m.Correlation, EventIDs: m.EventIDs}
+			Summary: summary, Correlation: m.Correlation, EventIDs: m.EventIDs}
 		for _, g := range m.GroupBy {
 			am.GroupKey = append(am.GroupKey, g.Value)
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/mamori-sec/mamori/internal/api"
 	"github.com/mamori-sec/mamori/internal/config"
 	"github.com/mamori-sec/mamori/internal/detect"
+	"github.com/mamori-sec/mamori/internal/detect/builtin"
 	"github.com/mamori-sec/mamori/internal/detect/fieldmap"
 	"github.com/mamori-sec/mamori/internal/detect/sigma"
 	"github.com/mamori-sec/mamori/internal/event"
@@ -72,7 +73,11 @@ func (es Engines) Evaluate(evs []*event.Event) []detect.Match {
 
 // RuleSources lists the rule sources a configuration asks for.
 func RuleSources(cfg config.Config) []RuleSource {
-	return []RuleSource{SigmaFiles(cfg.Rules.Sigma)}
+	sources := []RuleSource{SigmaFiles(cfg.Rules.Sigma)}
+	if cfg.Rules.BuiltinOn() {
+		sources = append([]RuleSource{BuiltinRules(builtin.Options{})}, sources...)
+	}
+	return sources
 }
 
 // SigmaFiles is the source of the configured Sigma files: each entry is a

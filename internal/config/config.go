@@ -78,11 +78,17 @@ type Rules struct {
 	// load: each is logged at error level and counted in
 	// mamori_rules_rejected. By default such a rule stops the start.
 	AllowRejected bool `yaml:"allow_rejected"`
+	// Builtin loads mamori's built-in rules for the seed scenarios (default
+	// true; docs/rules.md lists them). Individual ones can be disabled.
+	Builtin *bool `yaml:"builtin"`
 	// Replay re-runs the rules at start over events of this last stretch of
 	// time, so that matches of batches stored just before a crash are not
 	// lost and correlations resume (default 15m; 0 disables).
 	Replay *Duration `yaml:"replay"`
 }
+
+// BuiltinOn reports whether the built-in rules are loaded.
+func (r Rules) BuiltinOn() bool { return r.Builtin == nil || *r.Builtin }
 
 // ReplayWindow is how far back the rules run again at start.
 func (r Rules) ReplayWindow() time.Duration {
