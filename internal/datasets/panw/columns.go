@@ -86,7 +86,9 @@ func (p *parser) parseTime(s string) (time.Time, bool) {
 	h, ok4 := digits(s[11:13])
 	mi, ok5 := digits(s[14:16])
 	sec, ok6 := digits(s[17:19])
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 {
+	// A year before PAN-OS existed is no time a firewall logged (0001/01/01
+	// would even be Go's zero time, which an event cannot hold).
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 {
 		return time.Time{}, false
 	}
 	t := time.Date(y, time.Month(mo), d, h, mi, sec, 0, p.loc)

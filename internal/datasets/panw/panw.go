@@ -156,7 +156,7 @@ func (p *parser) highRes(ev *event.Event, r row, i int) {
 		return
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
+	if err != nil || t.Year() < 1970 {
 		ev.SetString("panw.panos.high_res_timestamp", s)
 		return
 	}
