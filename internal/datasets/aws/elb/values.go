@@ -93,12 +93,16 @@ func setString(ev *event.Event, field, v string) {
 // parseTime reads an access log time: RFC 3339 with a zone (ALB, Classic),
 // or without one (NLB), which is then read in loc.
 func parseTime(v string, loc *time.Location) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		return t.UTC(), nil
-	}
-	t, err := time.ParseInLocation("2006-01-02T15:04:05.999999999", v, loc)
+	t, err := time.Parse(time.RFC3339Nano, v)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is not an ISO 8601 time", v)
+		if t, err = time.ParseInLocation("2006-01-02T15:04:05.999999999", v, loc); err != nil {
+			return time.Time{}, fmt.Errorf("%q is not an ISO 8601 time", v)
+		}
+	}
+	// Load balancers did not log before 1970; year 1 would be Go's zero
+	// time, which an event cannot hold.
+	if t.Year() < 1970 {
+		return time.Time{}, fmt.Errorf("%q is no time a load balancer logged", v)
 	}
 	return t.UTC(), nil
 }
