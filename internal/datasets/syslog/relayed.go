@@ -2,7 +2,11 @@ package syslog
 
 import (
 	"bytes"
+	"fmt"
 	"time"
+
+	"github.com/mamori-sec/mamori/internal/dataset"
+	"github.com/mamori-sec/mamori/internal/event"
 
 	parsesyslog "github.com/mamori-sec/mamori/internal/parse/syslog"
 )
@@ -26,4 +30,28 @@ func JSONBody(data []byte, ref time.Time, loc *time.Location) ([]byte, *parsesys
 		return trimmed, nil
 	}
 	return body, &m
+}
+
+// ParseRelayedJSON parses a record that a forwarder relayed over syslog
+// in front of a JSON document: parse reads the body, and the header fills
+// only what the events lack. name prefixes the error for a record that
+// holds no JSON object after its header.
+func ParseRelayedJSON(rec dataset.Record, loc *time.Location, now func() time.Time, name string,
+	parse func([]byte) ([]*event.Event, error)) ([]*event.Event, error) {
+	ref := rec.Received
+	if ref.IsZero() {
+		ref = now()
+	}
+	body, m := JSONBody(rec.Data, ref, loc)
+	if m == nil {
+		return nil, fmt.Errorf("%s: record is not a JSON object", name)
+	}
+	evs, err := parse(body)
+	if err != nil {
+		return nil, err
+	}
+	for _, ev := range evs {
+		SetHeader(ev, m, loc, true)
+	}
+	return evs, nil
 }

@@ -84,22 +84,7 @@ func (p *parser) Parse(rec dataset.Record) ([]*event.Event, error) {
 // parseRelayed handles a record that a forwarder sent over syslog: the
 // header is read with parse/syslog and fills only what the record lacks.
 func (p *parser) parseRelayed(rec dataset.Record) ([]*event.Event, error) {
-	ref := rec.Received
-	if ref.IsZero() {
-		ref = p.now()
-	}
-	body, m := syslogds.JSONBody(rec.Data, ref, p.loc)
-	if m == nil {
-		return nil, fmt.Errorf("cloudtrail: record is not a JSON object")
-	}
-	evs, err := parseJSON(body)
-	if err != nil {
-		return nil, err
-	}
-	for _, ev := range evs {
-		syslogds.SetHeader(ev, m, p.loc, true)
-	}
-	return evs, nil
+	return syslogds.ParseRelayedJSON(rec, p.loc, p.now, "cloudtrail", parseJSON)
 }
 
 // parseJSON reads every JSON object in data: one usually, several when a
