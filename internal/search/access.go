@@ -1,6 +1,7 @@
 package search
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -125,4 +126,23 @@ func datasetsNode(patterns []string) query.Node {
 		return or[0]
 	}
 	return &query.Or{Nodes: or}
+}
+
+type accessKey struct{}
+
+// WithAccess returns a context whose searches are limited to what a may
+// see. The API puts the reader's access in each request's context, so that
+// every search made on its behalf, however deep (an alert's timeline, a
+// facet count), is limited alike.
+func WithAccess(ctx context.Context, a *Access) context.Context {
+	if a == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, accessKey{}, a)
+}
+
+// AccessFrom returns the access WithAccess put in ctx, or nil.
+func AccessFrom(ctx context.Context) *Access {
+	a, _ := ctx.Value(accessKey{}).(*Access)
+	return a
 }

@@ -132,3 +132,26 @@ func TestRestrictLeavesFullAccessAlone(t *testing.T) {
 		t.Errorf("Restrict = %s, want %s", got, want)
 	}
 }
+
+func TestSearchHonoursContextAccess(t *testing.T) {
+	s := fixture(t, []string{
+		"<38>Nov 20 00:00:00 web-01 sshd[99]: Failed password for invalid user needle from 203.0.113.9 port 4242 ssh2",
+		"<13>Nov 20 00:02:00 app-01 myapp: needle seen from 203.0.113.9",
+	})
+	ctx := WithAccess(context.Background(), &Access{Deny: []string{"linux.*"}})
+	res, err := s.Search(ctx, Request{Query: "needle", Count: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Events) != 1 || res.Events[0].String("event.dataset") != "syslog" || res.Total != 1 {
+		t.Fatalf("context access: got %d events (total %d), want only the syslog one", len(res.Events), res.Total)
+	}
+	// The request's access narrows further; it never widens the context's.
+	res, err = s.Search(ctx, Request{Query: "needle", Access: &Access{Allow: []string{"linux.syslog"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Events) != 0 {
+		t.Fatalf("request access widened the context's: %d events", len(res.Events))
+	}
+}

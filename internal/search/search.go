@@ -35,7 +35,8 @@ type Request struct {
 	// ExactCount counts every match however many there are; otherwise a
 	// count stops past the searcher's CountLimit and says so.
 	ExactCount bool
-	// Access limits the datasets the reader sees; nil sees all.
+	// Access limits the datasets the reader sees; nil sees all. Access
+	// put in the context (WithAccess) applies as well.
 	Access *Access
 }
 
@@ -105,7 +106,8 @@ func (s *Searcher) Search(ctx context.Context, r Request) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	n = r.Access.Restrict(n)
+	// Both the request's access and the context's apply.
+	n = AccessFrom(ctx).Restrict(r.Access.Restrict(n))
 	where, args, exact, err := query.CompileFilter(n)
 	if err != nil {
 		return Result{}, &QueryError{Err: err}
