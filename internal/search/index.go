@@ -28,16 +28,29 @@ func IndexBlock(recs []dataset.Record, events [][]*event.Event) []byte {
 	// Values repeat across a block's events (a vendor, a category, a host)
 	// and across fields of one event (host.name, server.name): each
 	// distinct value is tokenized once, which gives the same filter.
+	//
+	// Most values are copied from the record (event.original is all of
+	// it): a value the raw text covers (tokens.Covered) adds no token and
+	// is skipped without tokenizing it.
 	seen := make(map[string]struct{}, 256)
+	var raw string
 	add := func(s string) {
+		if len(s) >= len(raw) && s == raw {
+			return
+		}
 		if _, ok := seen[s]; ok {
 			return
 		}
+		// Once in the filter, through this record's text or its own
+		// tokens, a value needs nothing for later records.
 		seen[s] = struct{}{}
-		b.AddString(s)
+		if !tokens.Covered(raw, s) {
+			b.AddString(s)
+		}
 	}
 	for i, r := range recs {
 		b.Add(r.Data)
+		raw = string(r.Data)
 		for _, e := range events[i] {
 			e.Range(func(_ string, v any) {
 				switch x := v.(type) {

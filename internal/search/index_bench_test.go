@@ -1,0 +1,90 @@
+package search
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/mamori-sec/mamori/internal/bench"
+	"github.com/mamori-sec/mamori/internal/dataset"
+	"github.com/mamori-sec/mamori/internal/datasets"
+	"github.com/mamori-sec/mamori/internal/event"
+	"github.com/mamori-sec/mamori/internal/pipeline"
+	"github.com/mamori-sec/mamori/internal/tokens"
+)
+
+// benchBlock is a block of the synthetic data `mamori bench` loads (Deep
+// Security CEF, Linux syslog, CloudTrail-like JSON), normalised as the
+// processor does.
+func benchBlock(b testing.TB, n int) ([]dataset.Record, [][]*event.Event) {
+	b.Helper()
+	end := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	g, err := bench.NewGenerator(bench.GenConfig{Events: int64(n), Days: 1, End: end, Seed: 7, Mix: bench.DefaultMix, Needles: bench.DefaultNeedles})
+	if err != nil {
+		b.Fatal(err)
+	}
+	reg := datasets.Builtin(datasets.Options{})
+	recs := make([]dataset.Record, 0, n)
+	evs := make([][]*event.Event, 0, n)
+	for {
+		kind, line, ok := g.Next(nil)
+		if !ok {
+			break
+		}
+		name := "syslog"
+		if kind == bench.KindJSON {
+			name = "json"
+		}
+		rec := dataset.Record{Data: line, Received: end}
+		ds := pipeline.Resolve(reg, name)
+		if d, ok := reg.Detect(line); ok {
+			ds = d
+		}
+		es, _ := pipeline.Normalize(ds, rec, "raw/bench", int64(len(recs)), end)
+		recs = append(recs, rec)
+		evs = append(evs, es)
+	}
+	return recs, evs
+}
+
+func BenchmarkIndexBlock(b *testing.B) {
+	recs, evs := benchBlock(b, 4096)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		IndexBlock(recs, evs)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/record")
+}
+
+// TestIndexBlockSkipsOnlyCoveredValues holds IndexBlock's shortcut (values
+// the raw text covers are not tokenized) to giving the very filter that
+// tokenizing every value gives.
+func TestIndexBlockSkipsOnlyCoveredValues(t *testing.T) {
+	recs, evs := benchBlock(t, 2000)
+	naive := tokens.NewBuilder(BloomFPR)
+	for i, r := range recs {
+		naive.Add(r.Data)
+		for _, e := range evs[i] {
+			e.Range(func(_ string, v any) {
+				switch x := v.(type) {
+				case string:
+					naive.AddString(x)
+				case []string:
+					for _, s := range x {
+						naive.AddString(s)
+					}
+				case []any:
+					for _, el := range x {
+						if s, ok := el.(string); ok {
+							naive.AddString(s)
+						}
+					}
+				}
+			})
+		}
+	}
+	if got, want := IndexBlock(recs, evs), naive.Build().Marshal(); !bytes.Equal(got, want) {
+		t.Fatalf("IndexBlock's filter (%d bytes) differs from the filter of every token (%d bytes)", len(got), len(want))
+	}
+}
