@@ -33,14 +33,14 @@ func TestCovered(t *testing.T) {
 	}{
 		{"Failed password for alice from 10.0.0.1 port 22", "alice", true},
 		{"Failed password for alice from 10.0.0.1 port 22", "10.0.0.1", true},
-		{"Failed password for malice from 10.0.0.1", "alice", false},         // a word continues it
-		{"dst=10.0.0.10 src=10.0.0.1", "10.0.0.1", true},                      // the second occurrence is bounded
-		{"dst=10.0.0.10", "10.0.0.1", false},                                  // only inside a longer number
-		{"user=alice@example.com", "alice", true},                             // a joiner after: more tokens, none lost
-		{"user=alice@example.com", "example", true},                           // joiners both sides
-		{"url=/a/owssvr.dll?x", "owssvr.dll", true},                           //
+		{"Failed password for malice from 10.0.0.1", "alice", false},            // a word continues it
+		{"dst=10.0.0.10 src=10.0.0.1", "10.0.0.1", true},                        // the second occurrence is bounded
+		{"dst=10.0.0.10", "10.0.0.1", false},                                    // only inside a longer number
+		{"user=alice@example.com", "alice", true},                               // a joiner after: more tokens, none lost
+		{"user=alice@example.com", "example", true},                             // joiners both sides
+		{"url=/a/owssvr.dll?x", "owssvr.dll", true},                             //
 		{"CEF:0|Trend Micro|Deep Security Agent|", "Deep Security Agent", true}, // separators
-		{"act=Reset", "reset", false},                                         // another case: not judged
+		{"act=Reset", "reset", false},                                           // another case: not judged
 		{"x", "", true},
 		{"name=Émile Zola", "Émile", true},
 		{"name=ZÉmile", "Émile", false}, // a letter before it
