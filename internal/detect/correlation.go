@@ -175,6 +175,7 @@ func (e *Engine) bindOne(rs *ruleState, byRef map[string]*ruleState, bind func(*
 		MaxGroups:  e.opts.MaxGroups,
 		MaxEntries: e.opts.MaxEntries,
 		MaxIDs:     e.opts.MaxEventIDs,
+		Now:        e.opts.Now,
 	})
 	rs.corr = c
 	return ""

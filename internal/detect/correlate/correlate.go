@@ -4,6 +4,11 @@
 // correlation keeps at most MaxGroups groups and MaxEntries entries,
 // evicting the least recently updated groups first, and counts what it
 // evicted and what arrived too late to count.
+//
+// Windows are in event time; a group is forgotten when no hit reached it
+// for a window of arrival time (the clock). Expiring groups by the newest
+// event time seen would let one host with a clock running ahead, or one
+// forged future-dated line, wipe every other group's state.
 package correlate
 
 import (
@@ -42,6 +47,8 @@ type Config struct {
 	// MaxIDs bounds the event ids a firing reports (default 100; the
 	// latest are kept).
 	MaxIDs int
+	// Now is the arrival clock groups idle by (default time.Now).
+	Now func() time.Time
 }
 
 // Defaults for the bounds.
@@ -97,7 +104,6 @@ type State struct {
 	groups  map[string]*list.Element // of *group
 	lru     *list.List               // front: most recently updated
 	entries int
-	newest  time.Time // the latest hit time seen, over all groups
 	stats   Stats
 }
 
@@ -107,8 +113,9 @@ type entry struct {
 }
 
 type group struct {
-	key    string
-	latest time.Time
+	key     string
+	latest  time.Time // the latest hit's event time
+	touched time.Time // when a hit last reached the group (arrival clock)
 	// event_count: entries sorted by time.
 	events []entry
 	// value_count: each value's latest time and event.
@@ -132,6 +139,9 @@ func New(cfg Config) *State {
 	if cfg.Min < 1 {
 		cfg.Min = 1
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	return &State{cfg: cfg, groups: map[string]*list.Element{}, lru: list.New()}
 }
 
@@ -141,10 +151,8 @@ func New(cfg Config) *State {
 func (s *State) Observe(key string, h Hit) (Fire, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if h.Time.After(s.newest) {
-		s.newest = h.Time
-	}
-	s.expire()
+	now := s.cfg.Now()
+	s.expire(now)
 	el, ok := s.groups[key]
 	var g *group
 	if ok {
@@ -159,6 +167,7 @@ func (s *State) Observe(key string, h Hit) (Fire, bool) {
 		el = s.lru.PushFront(g)
 		s.groups[key] = el
 	}
+	g.touched = now
 	if h.Time.After(g.latest) {
 		g.latest = h.Time
 	}
@@ -199,16 +208,16 @@ func (s *State) remove(el *list.Element) {
 	delete(s.groups, g.key)
 }
 
-// expire drops groups whose window has passed (their latest hit is older
-// than the newest hit seen by more than the window): they can no longer
-// fire. It looks at the least recently updated groups only.
-func (s *State) expire() {
+// expire drops groups that no hit reached for a window of arrival time.
+// The list is in arrival order, so only its back needs looking at; a few
+// a call keep the work per hit bounded.
+func (s *State) expire(now time.Time) {
 	for i := 0; i < 4; i++ {
 		el := s.lru.Back()
 		if el == nil {
 			return
 		}
-		if !el.Value.(*group).latest.Before(s.newest.Add(-s.cfg.Window)) {
+		if !el.Value.(*group).touched.Before(now.Add(-s.cfg.Window)) {
 			return
 		}
 		s.remove(el)

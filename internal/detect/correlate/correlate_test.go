@@ -174,12 +174,32 @@ func TestBoundedEntries(t *testing.T) {
 	}
 }
 
-func TestExpiredGroupsAreDropped(t *testing.T) {
-	s := New(Config{Kind: EventCount, Window: time.Minute, Min: 5})
+// clock is a settable arrival clock.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+func TestIdleGroupsAreDropped(t *testing.T) {
+	c := &clock{t: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)}
+	s := New(Config{Kind: EventCount, Window: time.Minute, Min: 5, Now: c.now})
 	s.Observe("old", hit(0, 0, "x"))
-	s.Observe("new", hit(0, 3600, "y"))
+	c.t = c.t.Add(2 * time.Minute)
+	s.Observe("new", hit(0, 1, "y"))
 	if st := s.Stats(); st.Groups != 1 || st.Evicted != 0 {
-		t.Errorf("stats %+v: the old group's window has passed, it should be gone (not counted as evicted)", st)
+		t.Errorf("stats %+v: no hit reached the old group for a window, it should be gone (not counted as evicted)", st)
+	}
+}
+
+// TestFutureEventKeepsOtherGroups: one event dated far ahead (a host whose
+// clock runs fast, or a forged line) must not erase the other groups.
+func TestFutureEventKeepsOtherGroups(t *testing.T) {
+	c := &clock{t: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)}
+	s := New(Config{Kind: EventCount, Window: time.Minute, Min: 3, Now: c.now})
+	s.Observe("attacker", hit(0, 0, "a1"))
+	s.Observe("attacker", hit(0, 1, "a2"))
+	s.Observe("skewed-host", hit(0, 86400, "future"))
+	if _, ok := s.Observe("attacker", hit(0, 2, "a3")); !ok {
+		t.Fatalf("a future-dated event in another group erased the attacker's count: %+v", s.Stats())
 	}
 }
 

@@ -169,6 +169,7 @@ func New(rules []*Rule, opts Options) (*Engine, []detect.Rejection) {
 				MaxGroups:  opts.MaxGroups,
 				MaxEntries: opts.MaxEntries,
 				MaxIDs:     opts.MaxEventIDs,
+				Now:        opts.Now,
 			})
 		}
 		e.rules = append(e.rules, c)
