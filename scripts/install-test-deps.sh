@@ -5,6 +5,7 @@
 #   rsyslogd (rsyslog, rsyslog-gnutls)   a real forwarder, plain and over TLS
 #   syslog-ng (syslog-ng-core)  a real forwarder, plain and over TLS
 #   zstd, rg (zstd, ripgrep)    the archive format and the brute-force search baseline
+#   chromium                    headless browser for the console's browser tests (e2e/console_test.go)
 #
 # Idempotent: when everything is present it changes nothing and does not run
 # `apt-get update`. It never starts or enables a system log daemon: package
@@ -112,6 +113,14 @@ if ((${#missing[@]})); then
 	apt_install "${missing[@]}"
 fi
 
+# 1b. Chromium, driven headless by the console's browser tests.
+if [[ -x /usr/bin/chromium ]] || installed chromium; then
+	say "chromium: present"
+else
+	say "installing: chromium"
+	apt_install chromium
+fi
+
 # 2. syslog-ng, unpacked beside rsyslog.
 syslog_ng_ok() {
 	command -v syslog-ng >/dev/null 2>&1 && syslog-ng --version >/dev/null 2>&1
@@ -180,4 +189,5 @@ say "rsyslogd:  $(command -v rsyslogd || echo missing)"
 say "syslog-ng: $(command -v syslog-ng || echo missing) ($(syslog-ng --version 2>/dev/null | head -n1 || true))"
 say "zstd:      $(command -v zstd)"
 say "rg:        $(command -v rg)"
+say "chromium:  $(command -v chromium || echo missing)"
 say "done"

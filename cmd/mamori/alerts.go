@@ -64,8 +64,14 @@ func alertsList(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	rule := fs.String("rule", "", "only alerts of this rule")
 	limit := fs.Int("limit", 100, "most alerts to list")
 	asJSON := fs.Bool("json", false, "print the API's JSON")
+	tokenFile := tokenFlag(fs)
 	if _, done, code := parseFlags(fs, args); done {
 		return code
+	}
+	c, err := newClient(*server, *tokenFile, 30*time.Minute)
+	if err != nil {
+		fmt.Fprintf(stderr, "mamori alerts list: %v\n", err)
+		return exitError
 	}
 	v := url.Values{"limit": {strconv.Itoa(*limit)}}
 	for k, val := range map[string]string{"status": *status, "since": *since, "from": *from, "to": *to,
@@ -75,7 +81,7 @@ func alertsList(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 	}
 	var res api.AlertsResponse
-	if err := callAPI(ctx, http.MethodGet, strings.TrimRight(*server, "/")+"/api/v1/alerts?"+v.Encode(), nil, &res); err != nil {
+	if err := callAPI(ctx, c, http.MethodGet, "/api/v1/alerts?"+v.Encode(), nil, &res); err != nil {
 		fmt.Fprintf(stderr, "mamori alerts list: %v\n", err)
 		return exitError
 	}
@@ -103,12 +109,18 @@ func alertsShow(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	server := fs.String("server", defaultServer, "mamori server URL")
 	limit := fs.Int("context", 50, "related events to show (0 for none)")
 	asJSON := fs.Bool("json", false, "print the API's JSON")
+	tokenFile := tokenFlag(fs)
 	ids, done, code := parseFlags(fs, args)
 	if done {
 		return code
 	}
 	if len(ids) != 1 {
 		fmt.Fprintln(stderr, "mamori alerts show: give one alert id")
+		return exitError
+	}
+	c, err := newClient(*server, *tokenFile, 30*time.Minute)
+	if err != nil {
+		fmt.Fprintf(stderr, "mamori alerts show: %v\n", err)
 		return exitError
 	}
 	v := url.Values{}
@@ -118,8 +130,8 @@ func alertsShow(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		v.Set("context", "false")
 	}
 	var res api.AlertResponse
-	u := strings.TrimRight(*server, "/") + "/api/v1/alerts/" + url.PathEscape(ids[0]) + "?" + v.Encode()
-	if err := callAPI(ctx, http.MethodGet, u, nil, &res); err != nil {
+	u := "/api/v1/alerts/" + url.PathEscape(ids[0]) + "?" + v.Encode()
+	if err := callAPI(ctx, c, http.MethodGet, u, nil, &res); err != nil {
 		fmt.Fprintf(stderr, "mamori alerts show: %v\n", err)
 		return exitError
 	}
@@ -205,7 +217,8 @@ func printAlert(w io.Writer, res api.AlertResponse) {
 func alertsChange(ctx context.Context, what string, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("alerts "+what, "[--server URL] [--by NAME] ID", stderr)
 	server := fs.String("server", defaultServer, "mamori server URL")
-	by := fs.String("by", defaultUser(), "who takes the alert on (recorded with it)")
+	by := fs.String("by", defaultUser(), "who takes the alert on (recorded with it; with access control, the token's user is)")
+	tokenFile := tokenFlag(fs)
 	ids, done, code := parseFlags(fs, args)
 	if done {
 		return code
@@ -214,12 +227,17 @@ func alertsChange(ctx context.Context, what string, args []string, stdout, stder
 		fmt.Fprintf(stderr, "mamori alerts %s: give one alert id\n", what)
 		return exitError
 	}
+	c, err := newClient(*server, *tokenFile, 30*time.Minute)
+	if err != nil {
+		fmt.Fprintf(stderr, "mamori alerts %s: %v\n", what, err)
+		return exitError
+	}
 	body, _ := json.Marshal(map[string]string{"by": *by})
 	var res struct {
 		Alert alert.Alert `json:"alert"`
 	}
-	u := strings.TrimRight(*server, "/") + "/api/v1/alerts/" + url.PathEscape(ids[0]) + "/" + what
-	if err := callAPI(ctx, http.MethodPost, u, bytes.NewReader(body), &res); err != nil {
+	u := "/api/v1/alerts/" + url.PathEscape(ids[0]) + "/" + what
+	if err := callAPI(ctx, c, http.MethodPost, u, bytes.NewReader(body), &res); err != nil {
 		fmt.Fprintf(stderr, "mamori alerts %s: %v\n", what, err)
 		return exitError
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,7 +14,8 @@ import (
 )
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("bench", "[--events N] [--days D] [--only cef|syslog|json] [--dir DIR [--skip-load]] [--json]", stderr)
+	fs := newFlags("bench", "[--events N] [--days D] [--only cef|syslog|json] [--dir DIR [--skip-load]] [--json]\n"+
+		"       mamori bench --alert-latency [--rate N] [--duration D] [--warmup D] [--probe-every D] [--dir DIR] [--json]", stderr)
 	events := fs.Int64("events", bench.DefaultEvents, "events to generate and load")
 	days := fs.Int("days", bench.DefaultDays, "days the events spread over, ending now")
 	only := fs.String("only", "", "generate one kind only: cef, syslog or json (for throughput runs)")
@@ -28,8 +30,38 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	refRuns := fs.Int("ref-runs", bench.DefaultRefRuns, "timed runs of each zstd | rg reference search")
 	serverConfig := fs.String("config", "", "configuration file for the server under test (mamori serve --config)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	alertLatency := fs.Bool("alert-latency", false, "measure event arrival → PagerDuty notification under a background load, instead of the load and query benchmark")
+	rate := fs.Int("rate", bench.DefaultLatencyRate, "--alert-latency: background lines per second")
+	duration := fs.Duration("duration", bench.DefaultLatencyDuration, "--alert-latency: how long probes are sent, one every --probe-every")
+	warmup := fs.Duration("warmup", bench.DefaultLatencyWarmup, "--alert-latency: background before the first probe")
+	probeEvery := fs.Duration("probe-every", bench.DefaultProbeEvery, "--alert-latency: time between probes")
 	if _, done, code := parseFlags(fs, args); done {
 		return code
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	exe, err := os.Executable()
+	if err != nil {
+		fmt.Fprintf(stderr, "mamori bench: cannot find the mamori binary to run as the server: %v\n", err)
+		return exitError
+	}
+	if *alertLatency {
+		for _, name := range []string{"events", "days", "only", "mix", "skip-load", "batch", "query-runs", "ref-runs", "config"} {
+			if set[name] {
+				fmt.Fprintf(stderr, "mamori bench: --%s does not apply to --alert-latency\n", name)
+				return exitError
+			}
+		}
+		return runLatencyBench(ctx, bench.LatencyConfig{Binary: exe, Dir: *dir, Keep: *keep, Rate: *rate,
+			Connections: *conns, Warmup: *warmup, Duration: *duration, ProbeEvery: *probeEvery, Seed: *seed,
+			CommandLine: commandLine("mamori bench", args), Logger: logger}, *asJSON, stdout, stderr)
+	}
+	for _, name := range []string{"rate", "duration", "warmup", "probe-every"} {
+		if set[name] {
+			fmt.Fprintf(stderr, "mamori bench: --%s needs --alert-latency\n", name)
+			return exitError
+		}
 	}
 	if *skipLoad && *dir == "" {
 		fmt.Fprintln(stderr, "mamori bench: --skip-load needs the --dir of a loaded run")
@@ -37,8 +69,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	cfg := bench.Config{Dir: *dir, Keep: *keep, SkipLoad: *skipLoad, Events: *events, Days: *days, Seed: *seed,
 		Connections: *conns, BatchRecords: *batch, QueryRuns: *queryRuns, RefRuns: *refRuns,
-		CommandLine: commandLine("mamori bench", args),
-		Logger:      slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+		CommandLine: commandLine("mamori bench", args), Logger: logger}
 	switch {
 	case *only != "" && *mix != "":
 		fmt.Fprintln(stderr, "mamori bench: give --only or --mix, not both")
@@ -61,11 +92,6 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if *serverConfig != "" {
 		cfg.ServerArgs = []string{"--config", *serverConfig}
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		fmt.Fprintf(stderr, "mamori bench: cannot find the mamori binary to run as the server: %v\n", err)
-		return exitError
-	}
 	cfg.Binary = exe
 
 	rep, err := bench.Run(ctx, cfg)
@@ -74,6 +100,28 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitError
 	}
 	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(rep)
+	} else {
+		err = rep.WriteText(stdout)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "mamori bench: write report: %v\n", err)
+		return exitError
+	}
+	return exitOK
+}
+
+// runLatencyBench runs `mamori bench --alert-latency` and prints its
+// report.
+func runLatencyBench(ctx context.Context, cfg bench.LatencyConfig, asJSON bool, stdout, stderr io.Writer) int {
+	rep, err := bench.RunLatency(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "mamori bench: %v\n", err)
+		return exitError
+	}
+	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		err = enc.Encode(rep)

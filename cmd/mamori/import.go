@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -38,6 +39,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	scanArchive := fs.Bool("archive", false, "process archive objects not yet processed (configured source prefixes and raw/)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file (for performance work)")
+	tokenFile := tokenFlag(fs)
 	files, done, code := parseFlags(fs, args)
 	if done {
 		return code
@@ -55,7 +57,10 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	start := time.Now()
 	var sum importSummary
 	if *server != "" {
-		err = importRemote(ctx, strings.TrimRight(*server, "/"), *dsName, files, *scanArchive, !*quiet, stderr, &sum)
+		var c *apiClient
+		if c, err = newClient(*server, *tokenFile, 10*time.Minute); err == nil {
+			err = importRemote(ctx, c, *dsName, files, *scanArchive, !*quiet, stderr, &sum)
+		}
 	} else {
 		err = importLocal(ctx, *cfgPath, *dataDir, *dsName, files, *scanArchive, !*quiet, stderr, &sum)
 	}
@@ -205,18 +210,16 @@ func importLocal(ctx context.Context, cfgPath, dataDir, dsName string, files []s
 	return err
 }
 
-func importRemote(ctx context.Context, server, dsName string, files []string, scan, progress bool, stderr io.Writer, sum *importSummary) error {
-	client := &http.Client{Timeout: 10 * time.Minute}
+func importRemote(ctx context.Context, client *apiClient, dsName string, files []string, scan, progress bool, stderr io.Writer, sum *importSummary) error {
 	if scan {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, server+"/api/v1/archive/scan", nil)
-		resp, err := client.Do(req)
+		resp, err := client.do(ctx, http.MethodPost, "/api/v1/archive/scan", nil, nil)
 		if err != nil {
 			return err
 		}
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("archive scan: %s: %s", resp.Status, strings.TrimSpace(string(body)))
+			return fmt.Errorf("archive scan: %w", answerError(resp, body))
 		}
 		fmt.Fprintf(stderr, "archive scan: %s\n", strings.TrimSpace(string(body)))
 	}
@@ -235,7 +238,7 @@ func importRemote(ctx context.Context, server, dsName string, files []string, sc
 			raw.WriteByte('\n')
 		}
 		body := enc.EncodeAll(raw.Bytes(), nil)
-		accepted, err := postBatch(ctx, client, server+"/api/v1/intake/"+dsName, body)
+		accepted, err := postBatch(ctx, client, "/api/v1/intake/"+url.PathEscape(dsName), body)
 		sum.records += accepted
 		sum.events += accepted
 		return err
@@ -244,15 +247,10 @@ func importRemote(ctx context.Context, server, dsName string, files []string, sc
 
 // postBatch sends one zstd body, retrying while the server applies
 // back-pressure (429/503 with Retry-After).
-func postBatch(ctx context.Context, client *http.Client, u string, body []byte) (int64, error) {
+func postBatch(ctx context.Context, client *apiClient, path string, body []byte) (int64, error) {
+	h := http.Header{"Content-Encoding": {"zstd"}, "Content-Type": {"application/x-ndjson"}}
 	for attempt := 0; ; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
-		if err != nil {
-			return 0, err
-		}
-		req.Header.Set("Content-Encoding", "zstd")
-		req.Header.Set("Content-Type", "application/x-ndjson")
-		resp, err := client.Do(req)
+		resp, err := client.do(ctx, http.MethodPost, path, bytes.NewReader(body), h)
 		if err != nil {
 			if attempt < 5 {
 				sleep(ctx, time.Duration(attempt+1)*time.Second)
@@ -280,7 +278,7 @@ func postBatch(ctx context.Context, client *http.Client, u string, body []byte) 
 				return 0, err
 			}
 		default:
-			return 0, fmt.Errorf("intake: %s: %s", resp.Status, strings.TrimSpace(string(data)))
+			return 0, fmt.Errorf("intake: %w", answerError(resp, data))
 		}
 	}
 }

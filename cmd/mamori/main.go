@@ -37,6 +37,8 @@ func commands() []command {
 		{"parse", "show the ECS documents mamori makes of log lines, offline", runParse},
 		{"rules", "detection rules: list | validate FILE... | test [--rule ID] | run --from T --to T", runRules},
 		{"alerts", "alerts: list [--status S] [--since D] | show ID | ack ID | resolve ID", runAlerts},
+		{"token", "API tokens: create --user NAME [--role R] [--expires D] | list | revoke ID", runToken},
+		{"passwd", "print a password hash for auth.users (reads the password from the terminal or stdin)", runPasswd},
 		{"bench", "generate synthetic logs, load them through a real server, and measure", runBench},
 		{"version", "print the version", runVersion},
 		{"help", "list the commands, or `mamori help COMMAND`", nil},

@@ -73,13 +73,18 @@ func rulesList(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs := newFlags("rules list", "[--config FILE | --server URL] [--json]", stderr)
 	cfgPath := fs.String("config", "", "configuration file whose rules to list")
 	server := fs.String("server", "", "list the rules a running server has loaded (e.g. http://127.0.0.1:8514)")
+	tokenFile := tokenFlag(fs)
 	asJSON := fs.Bool("json", false, "print the API's JSON")
 	if _, done, code := parseFlags(fs, args); done {
 		return code
 	}
 	var rules api.RulesResponse
 	if *server != "" {
-		if err := callAPI(ctx, http.MethodGet, strings.TrimRight(*server, "/")+"/api/v1/rules", nil, &rules); err != nil {
+		c, err := newClient(*server, *tokenFile, 30*time.Minute)
+		if err == nil {
+			err = callAPI(ctx, c, http.MethodGet, "/api/v1/rules", nil, &rules)
+		}
+		if err != nil {
 			fmt.Fprintf(stderr, "mamori rules list: %v\n", err)
 			return exitError
 		}
@@ -250,6 +255,7 @@ func rulesRun(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	server := fs.String("server", "", "run on this server (e.g. http://127.0.0.1:8514); default: the local data directory")
 	cfgPath := fs.String("config", "", "configuration file (local mode)")
 	dataDir := fs.String("data", "", "data directory (local mode)")
+	tokenFile := tokenFlag(fs)
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	if _, done, code := parseFlags(fs, args); done {
 		return code
@@ -268,7 +274,10 @@ func rulesRun(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		if *rule != "" {
 			v.Set("rule", *rule)
 		}
-		err = callAPI(ctx, http.MethodPost, strings.TrimRight(*server, "/")+"/api/v1/rules/run?"+v.Encode(), nil, &res)
+		var c *apiClient
+		if c, err = newClient(*server, *tokenFile, 30*time.Minute); err == nil {
+			err = callAPI(ctx, c, http.MethodPost, "/api/v1/rules/run?"+v.Encode(), nil, &res)
+		}
 	} else {
 		res, err = rulesRunLocal(ctx, *cfgPath, *dataDir, *from, *to, *rule, stderr)
 	}
@@ -319,40 +328,6 @@ func rulesRunLocal(ctx context.Context, cfgPath, dataDir, from, to, rule string,
 		logger.Warn("notifications left for the server to deliver", "err", err)
 	}
 	return res, nil
-}
-
-// callAPI sends a request to a mamori server and decodes its JSON answer
-// into out, or returns the server's error message.
-func callAPI(ctx context.Context, method, u string, body io.Reader, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, u, body)
-	if err != nil {
-		return err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := (&http.Client{Timeout: 30 * time.Minute}).Do(req)
-	if err != nil {
-		return fmt.Errorf("%w (is `mamori serve` running? see --server)", err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
-	if err != nil {
-		return fmt.Errorf("read the answer: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		var e struct {
-			Error string `json:"error"`
-		}
-		if json.Unmarshal(data, &e) == nil && e.Error != "" {
-			return fmt.Errorf("%s", e.Error)
-		}
-		return fmt.Errorf("server answered %s: %s", resp.Status, strings.TrimSpace(string(data)))
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("decode the answer: %w", err)
-	}
-	return nil
 }
 
 // plural is "1 rule", "2 rules".

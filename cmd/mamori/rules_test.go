@@ -77,7 +77,7 @@ func TestServeCheckLoadsRulesAndSecrets(t *testing.T) {
 	writeFile(t, filepath.Join(rules, "ssh.yml"), sshRules)
 	cfg := writeFile(t, filepath.Join(dir, "ok.yaml"), "rules:\n  builtin: false\n  sigma: ["+rules+"]\n  disabled: [nope]\n")
 	code, out, errOut := mamori("serve", "--check", "--config", cfg)
-	if code != 0 || !strings.Contains(out, "configuration OK (4 rules loaded, 4 active; 0 notifiers)") || !strings.Contains(errOut, `"nope"`) {
+	if code != 0 || !strings.Contains(out, "configuration OK (4 rules loaded, 4 active; 0 notifiers; 0 users)") || !strings.Contains(errOut, `"nope"`) {
 		t.Fatalf("good config: exit %d\n%s\n%s", code, out, errOut)
 	}
 	writeFile(t, filepath.Join(rules, "bad.yml"), badRule)

@@ -25,9 +25,15 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	limit := fs.Int("limit", 100, "most events to print")
 	asJSON := fs.Bool("json", false, "print full ECS documents as NDJSON")
 	asc := fs.Bool("asc", false, "oldest first (default newest first)")
+	tokenFile := tokenFlag(fs)
 	words, done, code := parseFlags(fs, args)
 	if done {
 		return code
+	}
+	client, err := newClient(*server, *tokenFile, 5*time.Minute)
+	if err != nil {
+		fmt.Fprintf(stderr, "mamori search: %v\n", err)
+		return exitError
 	}
 	if *limit < 1 {
 		fmt.Fprintln(stderr, "mamori search: --limit must be at least 1")
@@ -38,7 +44,6 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	defer out.Flush()
 	printed := 0
 	cursor := ""
-	client := &http.Client{Timeout: 5 * time.Minute}
 	for printed < *limit {
 		v := url.Values{}
 		v.Set("q", q)
@@ -52,7 +57,7 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		if *asc {
 			v.Set("order", "asc")
 		}
-		page, err := fetchPage(ctx, client, strings.TrimRight(*server, "/")+"/api/v1/search?"+v.Encode())
+		page, err := fetchPage(ctx, client, "/api/v1/search?"+v.Encode())
 		if err != nil {
 			fmt.Fprintf(stderr, "mamori search: %v\n", err)
 			return exitError
@@ -78,27 +83,16 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	return exitOK
 }
 
-func fetchPage(ctx context.Context, client *http.Client, u string) (api.SearchResponse, error) {
+func fetchPage(ctx context.Context, client *apiClient, path string) (api.SearchResponse, error) {
 	var page api.SearchResponse
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	resp, err := client.do(ctx, http.MethodGet, path, nil, nil)
 	if err != nil {
 		return page, err
 	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return page, fmt.Errorf("%w (is `mamori serve` running? see --server)", err)
-	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		var e struct {
-			Error    string `json:"error"`
-			Position *int   `json:"position"`
-		}
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		if json.Unmarshal(body, &e) == nil && e.Error != "" {
-			return page, fmt.Errorf("%s", e.Error)
-		}
-		return page, fmt.Errorf("server answered %s: %s", resp.Status, strings.TrimSpace(string(body)))
+		return page, answerError(resp, body)
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
 		return page, fmt.Errorf("decode search response: %w", err)

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/mamori-sec/mamori/internal/app"
+	"github.com/mamori-sec/mamori/internal/auth"
 	"github.com/mamori-sec/mamori/internal/config"
 	"github.com/mamori-sec/mamori/internal/notify"
 )
@@ -49,6 +50,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	if *check {
 		return checkConfig(cfg, stdout, stderr)
+	}
+	if _, err := auth.NewDirectory(cfg.Auth); err != nil {
+		fmt.Fprintf(stderr, "mamori serve: configuration is invalid:\n%v\n", err)
+		return exitError
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -117,6 +122,9 @@ func checkConfig(cfg config.Config, stdout, stderr io.Writer) int {
 	if _, err := notify.NewAll(cfg.Alerts.Notifiers, notify.Options{}); err != nil {
 		problems = append(problems, err)
 	}
+	if _, err := auth.NewDirectory(cfg.Auth); err != nil {
+		problems = append(problems, err)
+	}
 	if len(problems) > 0 {
 		fmt.Fprintf(stderr, "mamori serve: configuration is invalid:\n%v\n", errors.Join(problems...))
 		return exitError
@@ -124,8 +132,8 @@ func checkConfig(cfg config.Config, stdout, stderr io.Writer) int {
 	for _, d := range book.UnknownDisabled {
 		fmt.Fprintf(stderr, "warning: rules.disabled: no loaded rule has the id or name %q\n", d)
 	}
-	fmt.Fprintf(stdout, "configuration OK (%d rules loaded, %d active; %d notifiers)\n",
-		book.Report.Loaded, book.Report.Active, len(cfg.Alerts.Notifiers))
+	fmt.Fprintf(stdout, "configuration OK (%d rules loaded, %d active; %d notifiers; %d users)\n",
+		book.Report.Loaded, book.Report.Active, len(cfg.Alerts.Notifiers), len(cfg.Auth.Users))
 	return exitOK
 }
 

@@ -122,4 +122,10 @@ type Alert struct {
 	Version int64     `json:"version"`
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
+
+	// Storm marks a rule's storm alert: during an alert storm (Config.Storm)
+	// the matches of the rule's new group keys are counted here instead of
+	// raising an alert each. StormGroups counts those group keys.
+	Storm       bool  `json:"storm,omitempty"`
+	StormGroups int64 `json:"storm_groups,omitempty"`
 }

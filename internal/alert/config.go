@@ -23,6 +23,23 @@ type Config struct {
 	// MaxEventIDs bounds the event ids an alert lists (default 1000); the
 	// count goes on.
 	MaxEventIDs int `yaml:"max_event_ids"`
+	// Storm is the storm guard: past MaxNewAlerts new alerts of one rule
+	// within Per, matches of the rule's further new group keys are counted
+	// in one storm alert of the rule instead of raising an alert each
+	// (default 20 per 10m).
+	Storm StormConfig `yaml:"storm"`
+	// RuleStorms overrides Storm per rule id; fields left out take Storm's.
+	RuleStorms map[string]StormConfig `yaml:"rule_storms"`
+	// CacheGroups bounds the groups (rule and group key) whose alerts are
+	// kept in memory, so that a match joining one of them needs no read
+	// of the store (default 4096); the least recently matched go first.
+	CacheGroups int `yaml:"cache_groups"`
+	// FlushInterval is how often changes to stored alerts (more matches)
+	// are written, with their update notifications (default 1s): a burst
+	// of matches costs one write. New alerts are written at once. A crash
+	// loses at most this much of the counts, which the replay at start
+	// counts again.
+	FlushInterval Duration `yaml:"flush_interval"`
 	// Title is the text/template of an alert's title, over the Alert's
 	// fields, with join (default `{{.RuleTitle}}{{if .GroupKey}}: {{join .GroupKey ", "}}{{end}}`).
 	Title string `yaml:"title"`
@@ -31,6 +48,20 @@ type Config struct {
 	ConsoleURL string           `yaml:"console_url"`
 	Outbox     OutboxConfig     `yaml:"outbox"`
 	Notifiers  []NotifierConfig `yaml:"notifiers"`
+}
+
+// StormConfig bounds the new alerts of one rule.
+type StormConfig struct {
+	// MaxNewAlerts is how many new alerts one rule may raise within Per
+	// (default 20). Past it, a match of a group key that has no alert of
+	// its own joins the rule's storm alert, until fewer than MaxNewAlerts
+	// new group keys were seen within Per.
+	MaxNewAlerts int `yaml:"max_new_alerts"`
+	// Per is the period, by the clock of the server (default 10m).
+	Per Duration `yaml:"per"`
+	// Off turns the guard off: under storm for every rule, under
+	// rule_storms for that rule.
+	Off bool `yaml:"off"`
 }
 
 // OutboxConfig tunes notification delivery.
@@ -162,6 +193,28 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxEventIDs < 0 {
 		bad("alerts.max_event_ids: must be positive")
+	}
+	if c.Storm.MaxNewAlerts == 0 {
+		c.Storm.MaxNewAlerts = 20
+	}
+	if c.Storm.Per == 0 {
+		c.Storm.Per = Duration(10 * time.Minute)
+	}
+	c.Storm.check("alerts.storm", bad)
+	for id, s := range c.RuleStorms {
+		s.check("alerts.rule_storms."+id, bad)
+	}
+	if c.CacheGroups == 0 {
+		c.CacheGroups = 4096
+	}
+	if c.CacheGroups < 0 {
+		bad("alerts.cache_groups: must be positive")
+	}
+	if c.FlushInterval == 0 {
+		c.FlushInterval = Duration(time.Second)
+	}
+	if c.FlushInterval < 0 {
+		bad("alerts.flush_interval: must be positive")
 	}
 	if c.Title == "" {
 		c.Title = defaultTitle
@@ -304,6 +357,30 @@ func (c *Config) window(ruleID string) time.Duration {
 		return time.Duration(w)
 	}
 	return time.Duration(c.Window)
+}
+
+func (s StormConfig) check(at string, bad func(string, ...any)) {
+	if s.MaxNewAlerts < 0 {
+		bad("%s.max_new_alerts: must be positive", at)
+	}
+	if s.Per < 0 {
+		bad("%s.per: must be positive", at)
+	}
+}
+
+// storm is the storm guard of a rule; ok is false when it is off.
+func (c *Config) storm(ruleID string) (s StormConfig, ok bool) {
+	s = c.Storm
+	if r, found := c.RuleStorms[ruleID]; found {
+		if r.MaxNewAlerts > 0 {
+			s.MaxNewAlerts = r.MaxNewAlerts
+		}
+		if r.Per > 0 {
+			s.Per = r.Per
+		}
+		s.Off = s.Off || r.Off
+	}
+	return s, !s.Off && s.MaxNewAlerts > 0 && s.Per > 0
 }
 
 func parseTitle(s string) (*template.Template, error) {

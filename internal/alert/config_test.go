@@ -222,3 +222,66 @@ func TestDurationForms(t *testing.T) {
 		t.Errorf("marshal: %s %v", out, err)
 	}
 }
+
+func TestStormConfig(t *testing.T) {
+	var c Config
+	dec := yaml.NewDecoder(strings.NewReader(`
+storm: {max_new_alerts: 50, per: 1m}
+rule_storms:
+  mamori-deepsecurity-ips-blocked: {max_new_alerts: 200}
+  noisy: {per: 1h}
+  chatty: {off: true}
+cache_groups: 100
+flush_interval: 5s
+`))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for rule, want := range map[string]StormConfig{
+		"other":                           {MaxNewAlerts: 50, Per: Duration(time.Minute)},
+		"mamori-deepsecurity-ips-blocked": {MaxNewAlerts: 200, Per: Duration(time.Minute)},
+		"noisy":                           {MaxNewAlerts: 50, Per: Duration(time.Hour)},
+	} {
+		if got, on := c.storm(rule); !on || got != want {
+			t.Errorf("%s: %+v (on %v), want %+v", rule, got, on, want)
+		}
+	}
+	if _, on := c.storm("chatty"); on {
+		t.Error("chatty's guard is on")
+	}
+	if c.CacheGroups != 100 || c.FlushInterval != Duration(5*time.Second) {
+		t.Errorf("cache %d flush %v", c.CacheGroups, c.FlushInterval)
+	}
+
+	var d Config
+	if err := d.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if s, on := d.storm("x"); !on || s.MaxNewAlerts != 20 || s.Per != Duration(10*time.Minute) {
+		t.Errorf("default storm guard: %+v on %v", s, on)
+	}
+	if d.CacheGroups != 4096 || d.FlushInterval != Duration(time.Second) {
+		t.Errorf("defaults: cache %d flush %v", d.CacheGroups, d.FlushInterval)
+	}
+	d = Config{Storm: StormConfig{Off: true}, RuleStorms: map[string]StormConfig{"x": {MaxNewAlerts: 5}}}
+	if err := d.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if _, on := d.storm("x"); on {
+		t.Error("storm.off does not turn every rule's guard off")
+	}
+
+	bad := Config{Storm: StormConfig{MaxNewAlerts: -1, Per: Duration(-time.Second)}, CacheGroups: -1,
+		FlushInterval: Duration(-time.Second), RuleStorms: map[string]StormConfig{"r": {MaxNewAlerts: -2}}}
+	err := bad.Validate()
+	for _, want := range []string{"alerts.storm.max_new_alerts", "alerts.storm.per", "alerts.rule_storms.r.max_new_alerts",
+		"alerts.cache_groups", "alerts.flush_interval"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in %v", want, err)
+		}
+	}
+}

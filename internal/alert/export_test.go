@@ -44,3 +44,17 @@ func MetricsRaised(m *Metrics, severity string) prometheus.Collector {
 func MetricsUpdated(m *Metrics, severity string) prometheus.Collector {
 	return m.updated.WithLabelValues(severity)
 }
+
+func MetricsStormSuppressed(m *Metrics, rule string) prometheus.Collector {
+	return m.stormMatches.WithLabelValues(rule)
+}
+
+func MetricsStormGroups(m *Metrics, rule string) prometheus.Collector {
+	return m.stormGroups.WithLabelValues(rule)
+}
+
+func MetricsCachedGroups(m *Metrics) prometheus.Collector { return m.cached }
+
+func MetricsCacheLoads(m *Metrics) prometheus.Collector { return m.loads }
+
+func MetricsCacheEvictions(m *Metrics) prometheus.Collector { return m.evictions }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"sort"
 	"sync"
 	"text/template"
@@ -26,7 +27,9 @@ var (
 
 // Manager raises and updates alerts from matches, and acknowledges and
 // resolves them, storing each change together with the notifications it
-// calls for. It is safe for concurrent use; changes are serialised.
+// calls for. It is safe for concurrent use; changes are serialised. It
+// must be the only writer of alerts to its store: it keeps recently
+// matched alerts in memory as stored.
 type Manager struct {
 	st      Store
 	cfg     Config
@@ -35,8 +38,32 @@ type Manager struct {
 	ids     io.Reader
 	metrics *Metrics
 	stored  func()
+	log     *slog.Logger
+	after   func(time.Duration, func()) func() bool
 
 	mu sync.Mutex // serialises read-modify-write of alerts
+	// cache holds the alerts of recently matched groups.
+	cache *cache
+	// dirty lists the cached alerts changed and not yet stored.
+	dirty []*cached
+	// lastWrite is when changes were last stored (by m.now); a change to
+	// a stored alert waits until FlushInterval after it.
+	lastWrite time.Time
+	// stopTimer cancels the armed flush of waiting changes (nil: none).
+	stopTimer   func() bool
+	failedTries int // background stores failed in a row
+	closed      bool
+	// storms holds each rule's storm guard.
+	storms map[string]*stormState
+
+	// tracked is set when a Sender reports its changes to the outbox
+	// (Options.Sender): the manager then knows what became of the
+	// notifications it queued without reading the store. marks holds the
+	// reports until the next Handle applies them.
+	tracked   bool
+	marksMu   sync.Mutex
+	marks     []outboxMark
+	marksLost bool
 }
 
 // Options are a Manager's collaborators; every field is optional.
@@ -50,6 +77,19 @@ type Options struct {
 	Stored func()
 	// Entropy feeds alert and notification ids (default crypto/rand).
 	Entropy io.Reader
+	// Sender, the sender of the same store, tells the manager what became
+	// of the notifications it queued (sent, failed, retried), so that the
+	// manager decides when the next update of an alert is due without
+	// reading the outbox. Without it the manager reads the rows that fell
+	// due since it queued them. Stored defaults to its Wake.
+	Sender *Sender
+	// Logger logs changes that could not be stored in the background
+	// (default: discarded).
+	Logger *slog.Logger
+	// AfterFunc runs f after d, for the background store of waiting
+	// changes, and returns a function that cancels it (default
+	// time.AfterFunc).
+	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 }
 
 // NewManager validates cfg (filling its defaults) and returns a Manager.
@@ -61,7 +101,8 @@ func NewManager(st Store, cfg Config, opts Options) (*Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("alerts config: title: %w", err)
 	}
-	m := &Manager{st: st, cfg: cfg, title: title, now: opts.Now, metrics: opts.Metrics, stored: opts.Stored}
+	m := &Manager{st: st, cfg: cfg, title: title, now: opts.Now, metrics: opts.Metrics, stored: opts.Stored,
+		cache: newCache(cfg.CacheGroups), storms: map[string]*stormState{}}
 	if m.now == nil {
 		m.now = time.Now
 	}
@@ -70,6 +111,21 @@ func NewManager(st Store, cfg Config, opts Options) (*Manager, error) {
 		entropy = crand.Reader
 	}
 	m.ids = &ulid.LockedMonotonicReader{MonotonicReader: ulid.Monotonic(entropy, 0)}
+	m.log = opts.Logger
+	if m.log == nil {
+		m.log = slog.New(slog.DiscardHandler)
+	}
+	m.after = opts.AfterFunc
+	if m.after == nil {
+		m.after = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
+	}
+	if opts.Sender != nil {
+		m.tracked = true
+		opts.Sender.observe(m.outboxMarked)
+		if m.stored == nil {
+			m.stored = opts.Sender.Wake
+		}
+	}
 	return m, nil
 }
 
@@ -79,264 +135,6 @@ func (m *Manager) newID(at time.Time) (string, error) {
 		return "", fmt.Errorf("alert id: %w", err)
 	}
 	return id.String(), nil
-}
-
-// Result says what Handle did.
-type Result struct {
-	Raised  []Alert // new alerts
-	Updated []Alert // alerts that took new matches
-	// Repeats counts matches whose event an alert of the same rule and
-	// group already holds (a replay over history, or a batch handled
-	// twice): they change nothing.
-	Repeats int
-}
-
-// working is an alert being changed by one Handle call.
-type working struct {
-	a       Alert
-	stored  bool // read from the store (else new in this call)
-	changed bool
-	ids     map[string]struct{} // a.EventIDs as a set, built on first use
-}
-
-func (w *working) has(id string) bool {
-	if w.ids == nil {
-		w.ids = make(map[string]struct{}, len(w.a.EventIDs))
-		for _, x := range w.a.EventIDs {
-			w.ids[x] = struct{}{}
-		}
-	}
-	_, ok := w.ids[id]
-	return ok
-}
-
-// add counts a match's events into the alert, listing ids up to max. An id
-// already listed is not counted again; past the list's end, ids cannot be
-// checked and each counts.
-func (w *working) add(mt *Match, max int) {
-	add := func(id string) {
-		if id == "" || w.has(id) {
-			return
-		}
-		w.a.EventCount++
-		if len(w.a.EventIDs) < max {
-			w.a.EventIDs = append(w.a.EventIDs, id)
-			w.ids[id] = struct{}{}
-		}
-	}
-	add(mt.EventID)
-	for _, id := range mt.EventIDs {
-		add(id)
-	}
-	w.a.MatchCount++
-	t := mt.EventTime.UTC()
-	if t.Before(w.a.FirstSeen) {
-		w.a.FirstSeen = t
-	}
-	if t.After(w.a.LastSeen) {
-		w.a.LastSeen = t
-	}
-	if sev := Severity(mt.Severity); !w.a.Severity.AtLeast(sev) {
-		w.a.Severity = sev
-	}
-	w.changed = true
-}
-
-func checkMatch(mt *Match) error {
-	if mt.RuleID == "" {
-		return errors.New("no rule id")
-	}
-	if _, err := ParseSeverity(mt.Severity); err != nil {
-		return err
-	}
-	if mt.EventID == "" {
-		return errors.New("no event id")
-	}
-	if mt.EventTime.IsZero() {
-		return errors.New("no event time")
-	}
-	return nil
-}
-
-type groupID struct{ rule, hash string }
-
-// Handle groups matches into alerts and stores the new and changed alerts
-// with their notifications in one transaction. A match joins the open (or
-// acknowledged) alert of its rule and group key whose events lie within the
-// rule's window of it; otherwise it raises a new alert. Matches that cannot
-// be used (no rule id, event id or time, an unknown severity) are left out
-// and reported in the error, after the others are stored. If storing
-// fails nothing is stored, and Handle may be called again with the same
-// matches: matches already counted are recognised by their event ids.
-func (m *Manager) Handle(ctx context.Context, matches []Match) (Result, error) {
-	var res Result
-	var bad []error
-	groups := map[groupID][]*Match{}
-	var order []groupID
-	for i := range matches {
-		mt := &matches[i]
-		if err := checkMatch(mt); err != nil {
-			bad = append(bad, fmt.Errorf("alert: match %d (rule %q, event %q): %w", i, mt.RuleID, mt.EventID, err))
-			continue
-		}
-		k := groupID{mt.RuleID, groupHash(mt.RuleID, mt.GroupKey)}
-		if _, ok := groups[k]; !ok {
-			order = append(order, k)
-		}
-		groups[k] = append(groups[k], mt)
-	}
-	if len(order) == 0 {
-		return res, errors.Join(bad...)
-	}
-
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	now := m.now().UTC()
-	// One read for the alerts of every group in the batch, from the
-	// earliest time any of them could reach back to.
-	hashes := make([]string, len(order))
-	var since time.Time
-	for i, k := range order {
-		hashes[i] = k.hash
-		ms := groups[k]
-		sort.SliceStable(ms, func(i, j int) bool { return ms[i].EventTime.Before(ms[j].EventTime) })
-		if s := ms[0].EventTime.Add(-m.cfg.window(k.rule)); i == 0 || s.Before(since) {
-			since = s
-		}
-	}
-	recs, err := m.st.AlertsForGroups(ctx, hashes, since)
-	if err != nil {
-		return Result{}, fmt.Errorf("alert: %w", err)
-	}
-	byGroup := map[string][]*working{}
-	for _, r := range recs {
-		byGroup[r.GroupHash] = append(byGroup[r.GroupHash], &working{a: fromRecord(r), stored: true})
-	}
-	var changed []*working
-	var storedIDs []string
-	for _, k := range order {
-		ws, repeats, err := m.group(k, groups[k], byGroup[k.hash], now)
-		if err != nil {
-			return Result{}, err
-		}
-		res.Repeats += repeats
-		for _, w := range ws {
-			changed = append(changed, w)
-			if w.stored {
-				storedIDs = append(storedIDs, w.a.ID)
-			}
-		}
-	}
-	latest, err := m.st.LatestOutbox(ctx, storedIDs)
-	if err != nil {
-		return Result{}, fmt.Errorf("alert: %w", err)
-	}
-	var w store.AlertWrite
-	for _, c := range changed {
-		a := &c.a
-		a.Version++
-		a.Updated = now
-		if c.stored {
-			w.Update = append(w.Update, toRecord(a))
-			res.Updated = append(res.Updated, *a)
-		} else {
-			w.Insert = append(w.Insert, toRecord(a))
-			res.Raised = append(res.Raised, *a)
-		}
-		if err := m.queueChange(&w, a, latest[a.ID], now); err != nil {
-			return Result{}, err
-		}
-	}
-	if err := m.st.SaveAlerts(ctx, w); err != nil {
-		return Result{}, fmt.Errorf("alert: store: %w", err)
-	}
-	m.metrics.alertsChanged(res.Raised, res.Updated)
-	if m.stored != nil {
-		m.stored()
-	}
-	return res, errors.Join(bad...)
-}
-
-// group applies one rule and group key's matches, in event time order, to
-// the alerts of that group (cands, read from the store), and returns those
-// it changed or raised.
-func (m *Manager) group(k groupID, ms []*Match, cands []*working, now time.Time) ([]*working, int, error) {
-	window := m.cfg.window(k.rule)
-	repeats := 0
-	for _, mt := range ms {
-		if m.repeated(cands, mt) {
-			repeats++
-			continue
-		}
-		w := pick(cands, mt.EventTime, window)
-		if w == nil {
-			var err error
-			if w, err = m.newAlert(mt, now); err != nil {
-				return nil, 0, err
-			}
-			cands = append(cands, w)
-		}
-		w.add(mt, m.cfg.MaxEventIDs)
-	}
-	var out []*working
-	for _, c := range cands {
-		if c.changed {
-			out = append(out, c)
-		}
-	}
-	return out, repeats, nil
-}
-
-// repeated reports whether an alert of the group already counts the
-// match's event. Past a full id list a resolved alert also claims events
-// inside its time range, so that replaying history over a large, closed
-// alert does not page again.
-func (m *Manager) repeated(cands []*working, mt *Match) bool {
-	t := mt.EventTime.UTC()
-	for _, c := range cands {
-		if c.has(mt.EventID) {
-			return true
-		}
-		if c.a.Status == Resolved && len(c.a.EventIDs) >= m.cfg.MaxEventIDs &&
-			!t.Before(c.a.FirstSeen) && !t.After(c.a.LastSeen) {
-			return true
-		}
-	}
-	return false
-}
-
-// pick returns the unresolved alert whose events lie within window of t,
-// the most recently seen if several do.
-func pick(cands []*working, t time.Time, window time.Duration) *working {
-	var best *working
-	for _, c := range cands {
-		a := &c.a
-		if a.Status == Resolved || t.Before(a.FirstSeen.Add(-window)) || t.After(a.LastSeen.Add(window)) {
-			continue
-		}
-		if best == nil || a.LastSeen.After(best.a.LastSeen) {
-			best = c
-		}
-	}
-	return best
-}
-
-func (m *Manager) newAlert(mt *Match, now time.Time) (*working, error) {
-	id, err := m.newID(now)
-	if err != nil {
-		return nil, err
-	}
-	t := mt.EventTime.UTC()
-	a := Alert{
-		ID: id, RuleID: mt.RuleID, RuleTitle: mt.RuleTitle, Severity: Severity(mt.Severity), Summary: mt.Summary,
-		Dataset: mt.Dataset, Correlation: mt.Correlation, GroupKey: append([]string{}, mt.GroupKey...),
-		FirstSeen: t, LastSeen: t, EventIDs: []string{}, Status: Open, Created: now,
-	}
-	a.Title = m.renderTitle(&a)
-	if a.Summary == "" {
-		a.Summary = a.Title
-	}
-	return &working{a: a, ids: map[string]struct{}{}}, nil
 }
 
 func (m *Manager) renderTitle(a *Alert) string {
@@ -423,6 +221,10 @@ func (m *Manager) transition(ctx context.Context, id, who string, to Status) (Al
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.applyMarks()
+	if err := m.flush(ctx, m.now().UTC()); err != nil {
+		return Alert{}, fmt.Errorf("alert %s: %w", id, err)
+	}
 	rec, found, err := m.st.GetAlert(ctx, id)
 	if err != nil {
 		return Alert{}, fmt.Errorf("alert %s: %w", id, err)
@@ -478,14 +280,24 @@ func (m *Manager) transition(ctx context.Context, id, who string, to Status) (Al
 	if err := m.st.SaveAlerts(ctx, w); err != nil {
 		return Alert{}, fmt.Errorf("alert %s: %s: %w", id, to, err)
 	}
+	if c := m.cache.byID[id]; c != nil {
+		c.a = a
+		for _, o := range w.Outbox {
+			c.noted(o)
+		}
+	}
 	if m.stored != nil {
 		m.stored()
 	}
 	return a, nil
 }
 
-// Get returns an alert; ErrNotFound when there is none.
+// Get returns an alert; ErrNotFound when there is none. Get, List and
+// Deliveries store waiting changes first, so that they show them.
 func (m *Manager) Get(ctx context.Context, id string) (Alert, error) {
+	if err := m.Flush(ctx); err != nil {
+		return Alert{}, fmt.Errorf("alert %s: %w", id, err)
+	}
 	rec, found, err := m.st.GetAlert(ctx, id)
 	if err != nil {
 		return Alert{}, fmt.Errorf("alert %s: %w", id, err)
@@ -510,6 +322,9 @@ type Filter struct {
 
 // List returns alerts, most recently seen first.
 func (m *Manager) List(ctx context.Context, f Filter) ([]Alert, error) {
+	if err := m.Flush(ctx); err != nil {
+		return nil, fmt.Errorf("alerts: %w", err)
+	}
 	sf := store.AlertFilter{Since: f.Since, Until: f.Until, RuleID: f.RuleID, Limit: f.Limit, Offset: f.Offset}
 	for _, s := range f.Statuses {
 		sf.Statuses = append(sf.Statuses, string(s))
@@ -549,6 +364,9 @@ type Delivery struct {
 
 // Deliveries lists an alert's notifications, oldest first.
 func (m *Manager) Deliveries(ctx context.Context, id string) ([]Delivery, error) {
+	if err := m.Flush(ctx); err != nil {
+		return nil, fmt.Errorf("alert %s: %w", id, err)
+	}
 	rows, err := m.st.AlertOutbox(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("alert %s: %w", id, err)

@@ -17,6 +17,12 @@ type Metrics struct {
 	retried  *prometheus.CounterVec
 	pending  *prometheus.GaugeVec
 	delivery *prometheus.HistogramVec
+
+	stormMatches *prometheus.CounterVec
+	stormGroups  *prometheus.CounterVec
+	cached       prometheus.Gauge
+	loads        prometheus.Counter
+	evictions    prometheus.Counter
 }
 
 // NewMetrics makes the collectors and registers them with reg; a nil reg
@@ -50,11 +56,32 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Help:    "Time from queuing a notification (storing its alert) to its delivery.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 16),
 		}, []string{"notifier"}),
+		stormMatches: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "mamori", Subsystem: "alert_storm", Name: "suppressed_total",
+			Help: "Matches counted in a rule's storm alert rather than raising or joining an alert of their own group.",
+		}, []string{"rule"}),
+		stormGroups: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "mamori", Subsystem: "alert_storm", Name: "groups_total",
+			Help: "Group keys folded into a rule's storm alert: alerts not raised.",
+		}, []string{"rule"}),
+		cached: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "mamori", Subsystem: "alerts", Name: "cached_groups",
+			Help: "Groups (rule and group key) whose alerts the manager holds in memory.",
+		}),
+		loads: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "mamori", Subsystem: "alerts", Name: "cache_loads_total",
+			Help: "Groups whose alerts were read from the store (not in memory, or needed further back).",
+		}),
+		evictions: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "mamori", Subsystem: "alerts", Name: "cache_evictions_total",
+			Help: "Groups dropped from memory to stay within alerts.cache_groups.",
+		}),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.raised, m.updated, m.sent, m.failed, m.retried, m.pending, m.delivery} {
+	for _, c := range []prometheus.Collector{m.raised, m.updated, m.sent, m.failed, m.retried, m.pending, m.delivery,
+		m.stormMatches, m.stormGroups, m.cached, m.loads, m.evictions} {
 		if err := reg.Register(c); err != nil {
 			var already prometheus.AlreadyRegisteredError
 			if errors.As(err, &already) {
@@ -76,6 +103,25 @@ func (m *Metrics) alertsChanged(raised, updated []Alert) {
 	for _, a := range updated {
 		m.updated.WithLabelValues(string(a.Severity)).Inc()
 	}
+}
+
+func (m *Metrics) stormed(rule string, newGroup bool) {
+	if m == nil {
+		return
+	}
+	m.stormMatches.WithLabelValues(rule).Inc()
+	if newGroup {
+		m.stormGroups.WithLabelValues(rule).Inc()
+	}
+}
+
+func (m *Metrics) cache(groups int, loaded, evicted int) {
+	if m == nil {
+		return
+	}
+	m.cached.Set(float64(groups))
+	m.loads.Add(float64(loaded))
+	m.evictions.Add(float64(evicted))
 }
 
 func (m *Metrics) delivered(notifier string, kind Kind, seconds float64) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"hash/fnv"
 	"time"
 
 	"github.com/mamori-sec/mamori/internal/store"
@@ -15,6 +16,7 @@ type Store interface {
 	GetAlert(ctx context.Context, id string) (store.AlertRecord, bool, error)
 	ListAlerts(ctx context.Context, f store.AlertFilter) ([]store.AlertRecord, error)
 	AlertsForGroups(ctx context.Context, groupHashes []string, since time.Time) ([]store.AlertRecord, error)
+	AlertGroupHashes(ctx context.Context) ([]string, error)
 	LatestOutbox(ctx context.Context, alertIDs []string) (map[string]map[string]store.OutboxRecord, error)
 	AlertOutbox(ctx context.Context, alertID string) ([]store.OutboxRecord, error)
 	DueOutbox(ctx context.Context, notifier string, now time.Time, limit int) ([]store.OutboxRecord, error)
@@ -46,14 +48,34 @@ func groupHash(ruleID string, key []string) string {
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
+// stormHash identifies a rule's storm alerts in the store. The prefix keeps
+// it apart from every groupHash, which is hex.
+func stormHash(ruleID string) string { return "storm-" + groupHash(ruleID, nil) }
+
+// alertHash is the group hash an alert is stored under.
+func alertHash(a *Alert) string {
+	if a.Storm {
+		return stormHash(a.RuleID)
+	}
+	return groupHash(a.RuleID, a.GroupKey)
+}
+
+// hashKey shortens a group hash for the manager's set of known groups. Two
+// hashes that share a key only cost a needless read.
+func hashKey(h string) uint64 {
+	f := fnv.New64a()
+	f.Write([]byte(h))
+	return f.Sum64()
+}
+
 func toRecord(a *Alert) store.AlertRecord {
 	return store.AlertRecord{
 		ID: a.ID, RuleID: a.RuleID, RuleTitle: a.RuleTitle, Severity: string(a.Severity), Title: a.Title,
-		Summary: a.Summary, Dataset: a.Dataset, Correlation: a.Correlation, GroupHash: groupHash(a.RuleID, a.GroupKey),
+		Summary: a.Summary, Dataset: a.Dataset, Correlation: a.Correlation, GroupHash: alertHash(a),
 		GroupKey: a.GroupKey, FirstSeen: a.FirstSeen, LastSeen: a.LastSeen, EventCount: a.EventCount,
 		MatchCount: a.MatchCount, EventIDs: a.EventIDs, Status: string(a.Status), AcknowledgedBy: a.AcknowledgedBy,
 		AcknowledgedAt: a.AcknowledgedAt, ResolvedBy: a.ResolvedBy, ResolvedAt: a.ResolvedAt, Version: a.Version,
-		Created: a.Created, Updated: a.Updated,
+		Created: a.Created, Updated: a.Updated, Storm: a.Storm, StormGroups: a.StormGroups,
 	}
 }
 
@@ -64,6 +86,6 @@ func fromRecord(r store.AlertRecord) Alert {
 		FirstSeen: r.FirstSeen, LastSeen: r.LastSeen, EventCount: r.EventCount, MatchCount: r.MatchCount,
 		EventIDs: r.EventIDs, Status: Status(r.Status), AcknowledgedBy: r.AcknowledgedBy,
 		AcknowledgedAt: r.AcknowledgedAt, ResolvedBy: r.ResolvedBy, ResolvedAt: r.ResolvedAt, Version: r.Version,
-		Created: r.Created, Updated: r.Updated,
+		Created: r.Created, Updated: r.Updated, Storm: r.Storm, StormGroups: r.StormGroups,
 	}
 }

@@ -33,6 +33,39 @@ type Sender struct {
 	after   func(time.Duration) <-chan time.Time
 	metrics *Metrics
 	log     *slog.Logger
+
+	obsMu     sync.Mutex
+	observers []func(outboxMark)
+}
+
+// outboxMark is a change the sender made to an outbox row.
+type outboxMark struct {
+	ID, AlertID, Notifier, State string
+	Attempts                     int
+	Due, DoneAt                  time.Time
+}
+
+// observe has f told of every row the sender marks sent, failed or due
+// again (a Manager keeps its knowledge of the outbox current with it).
+func (s *Sender) observe(f func(outboxMark)) {
+	s.obsMu.Lock()
+	defer s.obsMu.Unlock()
+	s.observers = append(s.observers, f)
+}
+
+// marked records a row's new state, once the store has it, and tells the
+// observers.
+func (s *Sender) marked(err error, r store.OutboxRecord, state string, attempts int, due, done time.Time) error {
+	if err != nil {
+		return err
+	}
+	s.obsMu.Lock()
+	obs := s.observers
+	s.obsMu.Unlock()
+	for _, f := range obs {
+		f(outboxMark{ID: r.ID, AlertID: r.AlertID, Notifier: r.Notifier, State: state, Attempts: attempts, Due: due, DoneAt: done})
+	}
+	return nil
 }
 
 // queue is one notifier's share of the outbox.
@@ -228,7 +261,9 @@ func (s *Sender) deliver(ctx context.Context, q *queue, r store.OutboxRecord) (o
 	if err := json.Unmarshal(r.Payload, &a); err != nil {
 		s.metrics.failedFor(name)
 		s.log.Error("notification unreadable, dropped", "notifier", name, "id", r.ID, "alert", r.AlertID, "err", err)
-		return false, false, s.st.MarkOutboxFailed(rec, r.ID, attempts, s.now(), "unreadable payload: "+err.Error())
+		now := s.now()
+		return false, false, s.marked(s.st.MarkOutboxFailed(rec, r.ID, attempts, now, "unreadable payload: "+err.Error()),
+			r, store.OutboxFailed, attempts, r.Due, now)
 	}
 	n := Notification{ID: r.ID, Kind: Kind(r.Kind), Alert: a, NotifiedCount: r.NotifiedCount, Attempt: attempts}
 	actx, cancel := context.WithTimeout(ctx, time.Duration(s.cfg.Timeout))
@@ -239,7 +274,7 @@ func (s *Sender) deliver(ctx context.Context, q *queue, r store.OutboxRecord) (o
 		q.failures = 0
 		s.metrics.delivered(name, n.Kind, now.Sub(r.Created).Seconds())
 		s.log.Debug("notification sent", "notifier", name, "id", r.ID, "alert", r.AlertID, "kind", r.Kind)
-		return true, false, s.st.MarkOutboxSent(rec, r.ID, now)
+		return true, false, s.marked(s.st.MarkOutboxSent(rec, r.ID, now), r, store.OutboxSent, r.Attempts, r.Due, now)
 	}
 	if ctx.Err() != nil {
 		return false, true, nil // shutting down: the row stays as it was
@@ -252,7 +287,7 @@ func (s *Sender) deliver(ctx context.Context, q *queue, r store.OutboxRecord) (o
 		s.metrics.failedFor(name)
 		s.log.Error("notification failed for good", "notifier", name, "id", r.ID, "alert", r.AlertID,
 			"kind", r.Kind, "attempts", attempts, "err", msg)
-		return false, false, s.st.MarkOutboxFailed(rec, r.ID, attempts, now, msg)
+		return false, false, s.marked(s.st.MarkOutboxFailed(rec, r.ID, attempts, now, msg), r, store.OutboxFailed, attempts, r.Due, now)
 	}
 	q.failures++
 	delay := s.backoff(max(q.failures, attempts))
@@ -264,7 +299,7 @@ func (s *Sender) deliver(ctx context.Context, q *queue, r store.OutboxRecord) (o
 	s.metrics.retry(name)
 	s.log.Warn("notification failed, will retry", "notifier", name, "id", r.ID, "alert", r.AlertID,
 		"attempts", attempts, "retry_in", delay, "err", msg)
-	return false, true, s.st.MarkOutboxRetry(rec, r.ID, attempts, due, msg)
+	return false, true, s.marked(s.st.MarkOutboxRetry(rec, r.ID, attempts, due, msg), r, store.OutboxPending, attempts, due, time.Time{})
 }
 
 // backoff is the wait after the n-th failed attempt: MinBackoff doubled

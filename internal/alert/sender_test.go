@@ -3,6 +3,7 @@ package alert_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -35,8 +36,16 @@ type rig struct {
 }
 
 // newRig configures the notifiers named in which (pd, slack, webhook),
-// routed everything, with outbox settings from out.
+// routed everything, with outbox settings from out. The sender reports to
+// the manager what became of its notifications.
 func newRig(t *testing.T, st alert.Store, c *clock, out alert.OutboxConfig, which ...string) *rig {
+	t.Helper()
+	return newRigWith(t, st, c, out, true, which...)
+}
+
+// newRigWith is newRig; with tracked false the manager is not told by the
+// sender and reads the outbox to learn what it did.
+func newRigWith(t *testing.T, st alert.Store, c *clock, out alert.OutboxConfig, tracked bool, which ...string) *rig {
 	t.Helper()
 	r := &rig{t: t, st: st, clock: c}
 	r.pd = notifytest.NewPagerDuty()
@@ -69,12 +78,16 @@ func newRig(t *testing.T, st alert.Store, c *clock, out alert.OutboxConfig, whic
 		t.Fatal(err)
 	}
 	r.cfg.Outbox = out
-	if r.m, err = alert.NewManager(st, r.cfg, alert.Options{Now: c.Now, Metrics: r.metric}); err != nil {
-		t.Fatal(err)
-	}
 	// Jitter fixed at the middle: every wait is 3/4 of the doubled back-off.
 	r.s, err = alert.NewSender(st, ns, out, alert.SenderOptions{Now: c.Now, Rand: func() float64 { return 0.5 }, Metrics: r.metric})
 	if err != nil {
+		t.Fatal(err)
+	}
+	mopts := alert.Options{Now: c.Now, Metrics: r.metric}
+	if tracked {
+		mopts.Sender = r.s
+	}
+	if r.m, err = alert.NewManager(st, r.cfg, mopts); err != nil {
 		t.Fatal(err)
 	}
 	return r
@@ -292,10 +305,16 @@ func TestResolveNeverOvertakesItsTrigger(t *testing.T) {
 }
 
 func TestAckResolveFlowReachesPagerDuty(t *testing.T) {
+	for _, tracked := range []bool{true, false} {
+		t.Run(fmt.Sprintf("tracked=%v", tracked), func(t *testing.T) { testAckResolveFlow(t, tracked) })
+	}
+}
+
+func testAckResolveFlow(t *testing.T, tracked bool) {
 	st := openStore(t, "")
 	defer st.Close()
 	c := &clock{t: t0}
-	r := newRig(t, st, c, alert.OutboxConfig{}, "pd", "slack")
+	r := newRigWith(t, st, c, alert.OutboxConfig{}, tracked, "pd", "slack")
 	ctx := context.Background()
 	a := handle(t, r.m, match("ssh", "e1", t0, "203.0.113.7")).Raised[0]
 	r.send()

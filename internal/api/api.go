@@ -20,6 +20,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/mamori-sec/mamori/internal/auth"
 	"github.com/mamori-sec/mamori/internal/dataset"
 	"github.com/mamori-sec/mamori/internal/event"
 	"github.com/mamori-sec/mamori/internal/intake"
@@ -46,6 +47,12 @@ type Server struct {
 	// those routes out.
 	Alerts Alerts
 	Rules  Rules
+	// Sources tracks listener rates and stale datasets for
+	// /api/v1/sources; nil reports the listeners without rates.
+	Sources *Sources
+	// Auth is access control (auth.go); nil, or no users configured,
+	// leaves every route open.
+	Auth *auth.Service
 }
 
 // Handler returns the API's routes.
@@ -59,10 +66,12 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("POST /api/v1/archive/scan", s.handleScan)
 	}
 	s.routeDetection(mux)
+	s.routeConsole(mux)
 	if s.Metrics != nil {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
 	}
-	return mux
+	s.routeAuth(mux)
+	return s.authenticate(mux)
 }
 
 type errorBody struct {
@@ -249,6 +258,7 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "search failed")
 		return
 	}
+	noteSearch(r.Context(), req.Query, req.From, req.To, len(res.Events), res.Total)
 	out := SearchResponse{Events: res.Events, Next: res.Next, TookMS: float64(res.Took.Microseconds()) / 1000}
 	if out.Events == nil {
 		out.Events = []*event.Event{}
@@ -284,7 +294,15 @@ func (s *Server) handleScan(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleDatasets(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"datasets": s.Datasets.Names()})
+	// A reader is told only of the datasets it may see.
+	access := search.AccessFrom(r.Context())
+	names := []string{}
+	for _, n := range s.Datasets.Names() {
+		if access.Sees(n) {
+			names = append(names, n)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"datasets": names})
 }
 
 func (s *Server) now() time.Time {

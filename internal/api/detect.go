@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mamori-sec/mamori/internal/alert"
+	"github.com/mamori-sec/mamori/internal/auth"
 	"github.com/mamori-sec/mamori/internal/event"
 	"github.com/mamori-sec/mamori/internal/search"
 )
@@ -269,6 +270,9 @@ func (s *Server) handleAlertChange(change func(ctx context.Context, id, who stri
 		}
 		if body.By = strings.TrimSpace(body.By); body.By == "" {
 			body.By = "api"
+		}
+		if p := auth.PrincipalFrom(r.Context()); p != nil {
+			body.By = p.User // with access control, who did it is who logged in
 		}
 		a, err := change(r.Context(), r.PathValue("id"), body.By)
 		if err != nil {

@@ -15,7 +15,9 @@ import (
 	"github.com/mamori-sec/mamori/internal/detect/sigma"
 	"github.com/mamori-sec/mamori/internal/event"
 	"github.com/mamori-sec/mamori/internal/notify"
+	"github.com/mamori-sec/mamori/internal/pipeline"
 	"github.com/mamori-sec/mamori/internal/search"
+	"github.com/mamori-sec/mamori/internal/store"
 )
 
 // Detection runs the rules over every committed batch and turns their
@@ -70,7 +72,7 @@ func (a *App) OpenDetection(book *RuleBook) error {
 	if err != nil {
 		return err
 	}
-	mgr, err := alert.NewManager(a.Store, ac, alert.Options{Now: a.now, Metrics: am, Stored: sender.Wake})
+	mgr, err := alert.NewManager(a.Store, ac, alert.Options{Now: a.now, Metrics: am, Stored: sender.Wake, Sender: sender, Logger: a.Logger})
 	if err != nil {
 		return err
 	}
@@ -211,25 +213,123 @@ func matchSummary(m *detect.Match) string {
 	return text
 }
 
-// Replay runs the live engine over the events of the last rules.replay,
-// oldest first, before the processor resumes: matches of batches stored
-// just before a crash (between the commit and the alert) are stored now,
-// and correlations pick up where they were. Alerts already raised count
-// each event once, so nothing is raised or notified twice.
+// Replay runs the live engine again, before the processor resumes, over
+// the events of every batch committed in the last rules.replay, in the
+// order they were committed (as the stream saw them): matches of batches
+// stored just before a crash (between the commit and the alert) are stored
+// now, and correlations pick up where they were. Batches are chosen by
+// when they were committed, not by their events' @timestamp, so that old
+// events committed just before a crash (a day-old CloudTrail object) are
+// evaluated too. Alerts already raised count each event once, so nothing
+// is raised or notified twice.
 func (d *Detection) Replay(ctx context.Context) {
 	if d.replay <= 0 || d.datasetQuery == "" {
 		return
 	}
-	from := d.now().Add(-d.replay)
-	res, err := d.runRange(ctx, d.Book.Engines, from, time.Time{}, "")
-	if err != nil {
+	since := d.now().Add(-d.replay)
+	t := newRunTally()
+	if err := d.replayCommitted(ctx, since, t); err != nil {
 		if ctx.Err() == nil {
-			d.logger.Error("replaying the rules at start", "since", from, "err", err)
+			d.logger.Error("replaying the rules at start", "committed_since", since, "err", err)
 		}
 		return
 	}
-	d.logger.Info("rules replayed", "since", from, "events", res.Events, "matches", res.Matches,
-		"raised", len(res.Raised), "updated", res.Updated, "repeats", res.Repeats)
+	d.logger.Info("rules replayed", "committed_since", since, "events", t.res.Events, "matches", t.res.Matches,
+		"raised", len(t.res.Raised), "updated", t.res.Updated, "repeats", t.res.Repeats)
+}
+
+// replayCommitted evaluates the live engines over the events, of the
+// datasets some rule reads, of the blocks committed since since, page by
+// page (runPage events at most, unless one block holds more).
+func (d *Detection) replayCommitted(ctx context.Context, since time.Time, t *runTally) error {
+	st := d.searcher.Store
+	blocks, err := st.BlocksIngestedSince(ctx, since)
+	if err != nil {
+		return err
+	}
+	datasets := d.Book.ActiveDatasets()
+	lost := 0
+	for i := 0; i < len(blocks); {
+		var ids []int64
+		n := 0
+		for ; i < len(blocks) && (len(ids) == 0 || n+blocks[i].Events <= runPage); i++ {
+			ids = append(ids, blocks[i].Blk)
+			n += blocks[i].Events
+		}
+		pos, err := st.BlockEvents(ctx, ids, datasets)
+		if err != nil {
+			return fmt.Errorf("read committed events: %w", err)
+		}
+		evs, gone, err := d.deriveAt(ctx, pos)
+		if err != nil {
+			return err
+		}
+		lost += gone
+		if len(evs) == 0 {
+			continue
+		}
+		if d.searcher.Enrich != nil {
+			d.searcher.Enrich(ctx, evs) // as onCommit enriches the stream
+		}
+		if err := d.evaluatePage(ctx, d.Book.Engines, evs, "", t); err != nil {
+			return err
+		}
+	}
+	if lost > 0 {
+		d.logger.Warn("events not replayed: their records no longer yield them (was a dataset's parser changed?)", "events", lost)
+	}
+	return nil
+}
+
+// deriveAt re-derives the events at pos (in commit order, so each block
+// is read once), and counts those whose record no longer yields them.
+func (d *Detection) deriveAt(ctx context.Context, pos []store.Position) (evs []*event.Event, gone int, err error) {
+	var b store.BlockData
+	var recEvs []*event.Event
+	off := int32(-1)
+	for _, p := range pos {
+		if p.Blk != b.Blk || b.Records == nil {
+			if b, err = d.searcher.Store.ReadBlock(ctx, p.Blk); err != nil {
+				return nil, 0, fmt.Errorf("read committed events: %w", err)
+			}
+			off = -1
+		}
+		if p.Off != off {
+			recEvs, off = pipeline.Derive(d.searcher.Datasets, &b, int(p.Off)), p.Off
+		}
+		if int(p.Sub) >= len(recEvs) {
+			gone++
+			continue
+		}
+		evs = append(evs, recEvs[p.Sub])
+	}
+	return evs, gone, nil
+}
+
+// runTally adds up what storing a run's matches did, counting each alert
+// once: as raised if the run raised it, else as updated.
+type runTally struct {
+	res     api.RunResult
+	raised  map[string]bool
+	updated map[string]bool
+}
+
+func newRunTally() *runTally {
+	return &runTally{res: api.RunResult{Raised: []alert.Alert{}}, raised: map[string]bool{}, updated: map[string]bool{}}
+}
+
+func (t *runTally) add(r alert.Result) {
+	for _, al := range r.Raised {
+		t.raised[al.ID] = true
+		t.res.Raised = append(t.res.Raised, al)
+	}
+	for _, al := range r.Updated {
+		if !t.raised[al.ID] {
+			t.updated[al.ID] = true
+		}
+	}
+	t.res.Repeats += r.Repeats
+	t.res.Updated = len(t.updated)
 }
 
 // Rules implements api.Rules.
@@ -250,7 +350,13 @@ func (d *Detection) Run(ctx context.Context, from, to time.Time, rule string) (a
 		return api.RunResult{}, api.ErrRunBusy
 	}
 	defer d.runMu.Unlock()
-	return d.runRange(ctx, d.Book.NewEngines(), from, to, only)
+	res, err := d.runRange(ctx, d.Book.NewEngines(), from, to, only)
+	if err == nil {
+		// Stored now rather than within alerts.flush_interval: `mamori
+		// rules run` exits next.
+		err = d.Alerts.Flush(ctx)
+	}
+	return res, err
 }
 
 // runPage is how many events a run reads at a time.
@@ -260,45 +366,48 @@ const runPage = 5000
 // first, and stores the alerts.
 func (d *Detection) runRange(ctx context.Context, eng Engines, from, to time.Time, only string) (api.RunResult, error) {
 	start := time.Now()
-	res := api.RunResult{Raised: []alert.Alert{}}
-	defer func() { res.TookMS = float64(time.Since(start).Microseconds()) / 1000 }()
+	t := newRunTally()
+	err := d.evaluateRange(ctx, eng, from, to, only, t)
+	t.res.TookMS = float64(time.Since(start).Microseconds()) / 1000
+	return t.res, err
+}
+
+func (d *Detection) evaluateRange(ctx context.Context, eng Engines, from, to time.Time, only string, t *runTally) error {
 	if d.datasetQuery == "" {
-		return res, nil
+		return nil
 	}
-	raised := map[string]bool{}
-	updated := map[string]bool{}
 	req := search.Request{Query: d.datasetQuery, From: from, To: to, Limit: runPage, Asc: true}
 	for {
 		page, err := d.searcher.Search(ctx, req)
 		if err != nil {
-			return res, fmt.Errorf("read stored events: %w", err)
+			return fmt.Errorf("read stored events: %w", err)
 		}
-		res.Events += int64(len(page.Events))
-		d.metrics.events.Add(float64(len(page.Events)))
-		matches := d.alertMatches(eng.Evaluate(page.Events), only)
-		res.Matches += len(matches)
-		if len(matches) > 0 {
-			r, err := d.handle(ctx, matches)
-			if err != nil {
-				return res, err
-			}
-			for _, al := range r.Raised {
-				raised[al.ID] = true
-				res.Raised = append(res.Raised, al)
-			}
-			for _, al := range r.Updated {
-				if !raised[al.ID] {
-					updated[al.ID] = true
-				}
-			}
-			res.Repeats += r.Repeats
+		if err := d.evaluatePage(ctx, eng, page.Events, only, t); err != nil {
+			return err
 		}
 		if page.Next == "" || len(page.Events) == 0 {
-			res.Updated = len(updated)
-			return res, nil
+			return nil
 		}
 		req.Cursor = page.Next
 	}
+}
+
+// evaluatePage runs eng over a page of stored events and stores the
+// alerts of its matches.
+func (d *Detection) evaluatePage(ctx context.Context, eng Engines, evs []*event.Event, only string, t *runTally) error {
+	t.res.Events += int64(len(evs))
+	d.metrics.events.Add(float64(len(evs)))
+	matches := d.alertMatches(eng.Evaluate(evs), only)
+	t.res.Matches += len(matches)
+	if len(matches) == 0 {
+		return nil
+	}
+	r, err := d.handle(ctx, matches)
+	if err != nil {
+		return err
+	}
+	t.add(r)
+	return nil
 }
 
 // datasetQuery selects the events of the given datasets.
@@ -368,27 +477,38 @@ func (d *Detection) Context(ctx context.Context, a alert.Alert, limit int) (api.
 	return out, nil
 }
 
-// List implements api.Alerts.
+// List implements api.Alerts: only alerts of datasets the reader of ctx
+// sees (search.AccessFrom) are listed.
 func (d *Detection) List(ctx context.Context, f alert.Filter) ([]alert.Alert, error) {
-	return d.Alerts.List(ctx, f)
+	return d.listVisible(ctx, f)
 }
 
-// Get implements api.Alerts.
+// Get implements api.Alerts; an alert the reader does not see is not
+// found.
 func (d *Detection) Get(ctx context.Context, id string) (alert.Alert, error) {
-	return d.Alerts.Get(ctx, id)
+	return d.getVisible(ctx, id)
 }
 
 // Deliveries implements api.Alerts.
 func (d *Detection) Deliveries(ctx context.Context, id string) ([]alert.Delivery, error) {
+	if _, err := d.getVisible(ctx, id); err != nil {
+		return nil, err
+	}
 	return d.Alerts.Deliveries(ctx, id)
 }
 
 // Acknowledge implements api.Alerts.
 func (d *Detection) Acknowledge(ctx context.Context, id, who string) (alert.Alert, error) {
+	if _, err := d.getVisible(ctx, id); err != nil {
+		return alert.Alert{}, err
+	}
 	return d.Alerts.Acknowledge(ctx, id, who)
 }
 
 // Resolve implements api.Alerts.
 func (d *Detection) Resolve(ctx context.Context, id, who string) (alert.Alert, error) {
+	if _, err := d.getVisible(ctx, id); err != nil {
+		return alert.Alert{}, err
+	}
 	return d.Alerts.Resolve(ctx, id, who)
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -94,12 +95,22 @@ func bruteForce(ip string, start time.Time) []string {
 type testApp struct {
 	*App
 	pd *notifytest.PagerDuty
+	// close closes the app once; the test's cleanup calls it too.
+	close func() error
 }
 
 // openTestApp opens an app over a fresh data directory with the brute
 // force rules and a PagerDuty notifier pointing at a fake. change edits
 // the configuration first.
 func openTestApp(t *testing.T, change func(*config.Config), extra ...RuleSource) testApp {
+	t.Helper()
+	cfg, pd := testConfig(t, change)
+	return openApp(t, cfg, pd, extra...)
+}
+
+// testConfig is openTestApp's finished configuration, with its fake
+// PagerDuty.
+func testConfig(t *testing.T, change func(*config.Config)) (config.Config, *notifytest.PagerDuty) {
 	t.Helper()
 	dir := t.TempDir()
 	rules := filepath.Join(dir, "rules", "ssh.yml")
@@ -121,6 +132,13 @@ func openTestApp(t *testing.T, change func(*config.Config), extra ...RuleSource)
 	if err := cfg.Finish(); err != nil {
 		t.Fatal(err)
 	}
+	return cfg, pd
+}
+
+// openApp opens an app with its detection, as serve does, on cfg's data
+// directory (which a closed app may have left).
+func openApp(t *testing.T, cfg config.Config, pd *notifytest.PagerDuty, extra ...RuleSource) testApp {
+	t.Helper()
 	book, err := LoadRules(cfg.Rules, append(RuleSources(cfg), extra...)...)
 	if err != nil {
 		t.Fatal(err)
@@ -132,11 +150,12 @@ func openTestApp(t *testing.T, change func(*config.Config), extra ...RuleSource)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { a.Close() })
+	closeOnce := sync.OnceValue(a.Close)
+	t.Cleanup(func() { closeOnce() })
 	if err := a.OpenDetection(book); err != nil {
 		t.Fatal(err)
 	}
-	return testApp{App: a, pd: pd}
+	return testApp{App: a, pd: pd, close: closeOnce}
 }
 
 // ingest archives lines as syslog records and processes them, as the
@@ -262,16 +281,64 @@ func TestReplayStoresMatchesLostInACrash(t *testing.T) {
 	}
 }
 
-func TestReplayLeavesOutOlderEvents(t *testing.T) {
+func TestReplayLeavesOutBatchesCommittedBefore(t *testing.T) {
 	a := openTestApp(t, func(c *config.Config) {
 		d := config.Duration(10 * time.Minute)
 		c.Rules.Replay = &d
 	})
 	a.Processor.OnCommit = nil
-	a.ingest(t, bruteForce("192.0.2.46", time.Now().Add(-time.Hour)))
+	// Committed an hour ago (the processor's clock), with events of the
+	// last minute: what counts is when the batch was committed.
+	anHourAgo := time.Now().Add(-time.Hour)
+	a.Now = func() time.Time { return anHourAgo }
+	a.ingest(t, bruteForce("192.0.2.46", time.Now().Add(-time.Minute)))
+	a.Now = time.Now
 	a.Detect.Replay(context.Background())
 	if n := len(a.alerts(t)); n != 0 {
-		t.Fatalf("replay over the last 10 minutes raised %d alerts from events an hour old", n)
+		t.Fatalf("replay over the last 10 minutes raised %d alerts from a batch committed an hour ago", n)
+	}
+}
+
+func TestReplayAfterACrashEvaluatesOldEventsCommittedJustBefore(t *testing.T) {
+	cfg, pd := testConfig(t, nil)
+	a := openApp(t, cfg, pd)
+	// Events of a week ago (a late delivery) committed just now; the
+	// process dies before the rules see them.
+	a.Processor.OnCommit = nil
+	a.ingest(t, bruteForce("192.0.2.51", time.Now().Add(-7*24*time.Hour)))
+	if n := len(a.alerts(t)); n != 0 {
+		t.Fatalf("%d alerts before the crash", n)
+	}
+	if err := a.close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The next start on the same data directory replays before
+	// processing anything new.
+	b := openApp(t, cfg, pd)
+	b.Detect.Replay(context.Background())
+	list := b.alerts(t)
+	if len(list) != 1 || list[0].RuleID != bruteForceID || list[0].EventCount != 6 || list[0].GroupKey[0] != "192.0.2.51" {
+		t.Fatalf("after the replay: %+v, want the week-old brute force's alert", list)
+	}
+	if n, err := b.Detect.Sender.SendDue(context.Background()); err != nil || n != 1 {
+		t.Fatalf("sent %d, %v", n, err)
+	}
+	// Another start replays the same batch again: nothing new is raised,
+	// counted or sent.
+	if err := b.close(); err != nil {
+		t.Fatal(err)
+	}
+	c := openApp(t, cfg, pd)
+	c.Detect.Replay(context.Background())
+	if l := c.alerts(t); len(l) != 1 || l[0].ID != list[0].ID || l[0].Version != list[0].Version || l[0].EventCount != 6 {
+		t.Fatalf("second replay changed the alerts: %+v, was %+v", l, list)
+	}
+	if n, err := c.Detect.Sender.SendDue(context.Background()); err != nil || n != 0 {
+		t.Fatalf("second start sent %d, %v", n, err)
+	}
+	if pa, ok := pd.Alert(list[0].ID); !ok || pa.Triggers != 1 || pd.Requests() != 1 {
+		t.Errorf("PagerDuty saw %+v (%v), %d requests: want one trigger", pa, ok, pd.Requests())
 	}
 }
 

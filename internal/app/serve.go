@@ -43,6 +43,13 @@ func (a *App) Serve(ctx context.Context, version string, ready func(addrs map[st
 			a.Detect.Replay(procCtx)
 		}
 		a.Processor.Run(procCtx, a.Queue, a.Config.Processing.Workers)
+		if a.Detect != nil {
+			// Alert changes still waiting (alerts.flush_interval) are
+			// stored before the store closes.
+			if err := a.Detect.Alerts.Close(context.WithoutCancel(procCtx)); err != nil {
+				a.Logger.Error("storing the last alert changes", "err", err)
+			}
+		}
 	}()
 	defer func() {
 		stopProc()
@@ -107,6 +114,12 @@ func (a *App) Serve(ctx context.Context, version string, ready func(addrs map[st
 			Health: a.health, Scan: a.scanAll}
 		if a.Detect != nil {
 			srv.Alerts, srv.Rules = a.Detect, a.Detect
+		}
+		srv.Sources = api.NewSources(a.Metrics, a.Config.Console.StaleFor, a.now)
+		go srv.Sources.Run(procCtx)
+		if err := a.secureAPI(procCtx, srv, &wg); err != nil {
+			closeListeners()
+			return err
 		}
 		ln, err := net.Listen("tcp", a.Config.HTTP.Address)
 		if err != nil {

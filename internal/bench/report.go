@@ -126,6 +126,11 @@ func (r *Report) WriteText(w io.Writer) error {
 			rng := "all"
 			if q.From != "" {
 				rng = "last hour"
+				if from, err := time.Parse(time.RFC3339, q.From); err == nil && r.Manifest != nil {
+					if d := r.Manifest.End.Sub(from); d != time.Hour && d%time.Hour == 0 {
+						rng = fmt.Sprintf("last %dh", d/time.Hour)
+					}
+				}
 			}
 			fmt.Fprintf(t, "%s\t%s\t%s\t%v\t%s\t%.1f\t%.1f\t%.1f\t%.1f\t%s\t\n", q.Name, orEmpty(q.Query), rng, countMode(q.QuerySpec), hitsText(q),
 				q.Wall.Min, q.Wall.Median, q.Wall.Max, q.Took.Median, goalText(q.GoalMs, q.Met))

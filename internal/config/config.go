@@ -57,6 +57,10 @@ type Config struct {
 	// Alerts groups rule matches into alerts and routes their
 	// notifications (docs/alerts.md).
 	Alerts alert.Config `yaml:"alerts"`
+	// Console configures the web console (docs/console.md).
+	Console Console `yaml:"console"`
+	// Auth holds users, roles and dataset grants (docs/access.md).
+	Auth Auth `yaml:"auth"`
 }
 
 // Rules configures detection.
@@ -392,6 +396,8 @@ func (c *Config) Finish() error {
 		c.Enrichment.GeoIP.ReloadInterval = Duration(10 * time.Minute)
 	}
 	errs = append(errs, c.Rules.validate()...)
+	errs = append(errs, c.Console.validate()...)
+	c.Auth.finish()
 	if err := c.Alerts.Validate(); err != nil {
 		errs = append(errs, err)
 	}

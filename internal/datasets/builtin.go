@@ -23,6 +23,7 @@ import (
 	"github.com/mamori-sec/mamori/internal/datasets/kv"
 	"github.com/mamori-sec/mamori/internal/datasets/leef"
 	"github.com/mamori-sec/mamori/internal/datasets/linux"
+	"github.com/mamori-sec/mamori/internal/datasets/mamoriaudit"
 	"github.com/mamori-sec/mamori/internal/datasets/panw"
 	"github.com/mamori-sec/mamori/internal/datasets/syslog"
 	"github.com/mamori-sec/mamori/internal/datasets/trendmicro"
@@ -81,6 +82,7 @@ func Builtin(opts Options) *dataset.Registry {
 		cylance.New(cylance.Options{Location: opts.Location, Now: opts.Now}),
 		accesslog.NewNginx(accesslog.Options{Location: opts.Location, Now: opts.Now}),
 		accesslog.NewApache(accesslog.Options{Location: opts.Location, Now: opts.Now}),
+		mamoriaudit.New(),
 	)
 	all = append(all, googleworkspace.New(googleworkspace.Options{Location: opts.Location, Now: opts.Now})...)
 	all = append(all, azure.New(azure.Options{Location: opts.Location, Now: opts.Now})...)

@@ -20,7 +20,7 @@ func TestBuiltinNames(t *testing.T) {
 	got := datasets.Builtin(datasets.Options{}).Names()
 	want := []string{"apache.access", "aws.cloudtrail", "aws.elb", "aws.guardduty", "aws.vpcflow", "aws.waf", "azure.auditlogs", "azure.signinlogs", "cef", "cylance.protect", "dhcp.lease",
 		"dns.query", "fortinet.fortigate", "google_workspace.admin", "google_workspace.device", "google_workspace.drive",
-		"google_workspace.login", "google_workspace.token", "json", "kv", "leef", "linux.syslog", "nginx.access",
+		"google_workspace.login", "google_workspace.token", "json", "kv", "leef", "linux.syslog", "mamori.audit", "nginx.access",
 		"panw.panos", "syslog", "trendmicro.deepsecurity"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Names() = %v, want %v", got, want)

@@ -13,6 +13,10 @@ import (
 
 // AlertsDDL creates the alerts table. Group keys and event ids are JSON
 // arrays in VARCHAR columns: they are only ever read and written whole.
+// Columns added after the first release come last, by ALTER TABLE, so that
+// old and new databases have the same column order (the appender writes
+// rows in it). DuckDB cannot add a column with a NOT NULL constraint;
+// mamori always writes these.
 const AlertsDDL = `CREATE TABLE IF NOT EXISTS alerts (
 	id VARCHAR PRIMARY KEY,
 	rule_id VARCHAR NOT NULL,
@@ -37,7 +41,9 @@ const AlertsDDL = `CREATE TABLE IF NOT EXISTS alerts (
 	version BIGINT NOT NULL,
 	created TIMESTAMP NOT NULL,
 	updated TIMESTAMP NOT NULL
-)`
+);
+ALTER TABLE alerts ADD COLUMN IF NOT EXISTS storm BOOLEAN DEFAULT false;
+ALTER TABLE alerts ADD COLUMN IF NOT EXISTS storm_groups BIGINT DEFAULT 0`
 
 // OutboxDDL creates the notification outbox: one row per alert, notifier
 // and alert version to deliver. Rows are written in the transaction that
@@ -88,6 +94,10 @@ type AlertRecord struct {
 	ResolvedAt                                               time.Time
 	Version                                                  int64
 	Created, Updated                                         time.Time
+	// Storm marks the alert that holds a rule's matches during an alert
+	// storm; StormGroups counts the group keys folded into it.
+	Storm       bool
+	StormGroups int64
 }
 
 // OutboxRecord is one row of the outbox.
@@ -127,7 +137,7 @@ type AlertWrite struct {
 
 const alertColumns = `id, rule_id, rule_title, severity, title, summary, dataset, correlation, group_hash, group_key,
 	first_seen, last_seen, event_count, match_count, event_ids, status, acknowledged_by, acknowledged_at,
-	resolved_by, resolved_at, version, created, updated`
+	resolved_by, resolved_at, version, created, updated, storm, storm_groups`
 
 // SaveAlerts writes alerts and their notifications in one transaction.
 // New rows go through DuckDB's appender and a changed alert is replaced
@@ -235,7 +245,7 @@ func alertRow(a AlertRecord) ([]driver.Value, error) {
 	return []driver.Value{a.ID, a.RuleID, a.RuleTitle, a.Severity, a.Title, a.Summary, a.Dataset, a.Correlation,
 		a.GroupHash, string(key), a.FirstSeen.UTC(), a.LastSeen.UTC(), a.EventCount, a.MatchCount, string(ids), a.Status,
 		nullValue(a.AcknowledgedBy), nullTimeValue(a.AcknowledgedAt), nullValue(a.ResolvedBy), nullTimeValue(a.ResolvedAt),
-		a.Version, a.Created.UTC(), a.Updated.UTC()}, nil
+		a.Version, a.Created.UTC(), a.Updated.UTC(), a.Storm, a.StormGroups}, nil
 }
 
 func nonNil(s []string) []string {
@@ -266,11 +276,14 @@ func scanAlert(r rowScanner) (AlertRecord, error) {
 	var key, ids string
 	var ackBy, resBy sql.NullString
 	var ackAt, resAt sql.NullTime
+	var storm sql.NullBool
+	var stormGroups sql.NullInt64
 	if err := r.Scan(&a.ID, &a.RuleID, &a.RuleTitle, &a.Severity, &a.Title, &a.Summary, &a.Dataset, &a.Correlation,
 		&a.GroupHash, &key, &a.FirstSeen, &a.LastSeen, &a.EventCount, &a.MatchCount, &ids, &a.Status,
-		&ackBy, &ackAt, &resBy, &resAt, &a.Version, &a.Created, &a.Updated); err != nil {
+		&ackBy, &ackAt, &resBy, &resAt, &a.Version, &a.Created, &a.Updated, &storm, &stormGroups); err != nil {
 		return a, err
 	}
+	a.Storm, a.StormGroups = storm.Bool, stormGroups.Int64
 	if err := json.Unmarshal([]byte(key), &a.GroupKey); err != nil {
 		return a, fmt.Errorf("alert %s group key: %w", a.ID, err)
 	}
@@ -326,6 +339,29 @@ func (s *Store) AlertsForGroups(ctx context.Context, groupHashes []string, since
 	return s.queryAlerts(ctx, "alerts of groups",
 		`WHERE list_contains(?, group_hash) AND (status <> ? OR last_seen >= ?) ORDER BY last_seen DESC, id DESC`,
 		groupHashes, AlertResolved, since.UTC())
+}
+
+// AlertGroupHashes returns the group hash of every stored alert, each
+// once: a caller that knows them all needs no read to learn that a group
+// has no alert yet.
+func (s *Store) AlertGroupHashes(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT group_hash FROM alerts`)
+	if err != nil {
+		return nil, fmt.Errorf("alert groups: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return nil, fmt.Errorf("alert groups: %w", err)
+		}
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("alert groups: %w", err)
+	}
+	return out, nil
 }
 
 // AlertFilter selects alerts for ListAlerts. Zero fields do not filter.

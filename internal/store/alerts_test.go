@@ -2,8 +2,12 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"path/filepath"
 	"reflect"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 )
@@ -242,5 +246,76 @@ func TestOutboxQueueOrderAndStates(t *testing.T) {
 	}
 	if rows, _ := s.DueOutbox(ctx, "pd", now, 10); len(rows) != 1 || rows[0].NotifiedCount != 10 {
 		t.Fatalf("after prune the notified count is lost: %+v", rows)
+	}
+}
+
+func TestStormFieldsAndGroupHashes(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	defer s.Close()
+	a := testAlert("A1", 1)
+	storm := testAlert("S1", 1)
+	storm.GroupHash, storm.GroupKey, storm.Storm, storm.StormGroups = "storm-g1", []string{}, true, 42
+	if err := s.SaveAlerts(ctx, AlertWrite{Insert: []AlertRecord{a, storm, testAlert("A2", 1)}}); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := s.GetAlert(ctx, "S1")
+	if err != nil || !reflect.DeepEqual(got, storm) {
+		t.Fatalf("storm alert round trip:\n got %+v\nwant %+v (%v)", got, storm, err)
+	}
+	if got, _, _ := s.GetAlert(ctx, "A1"); got.Storm || got.StormGroups != 0 {
+		t.Errorf("plain alert: %+v", got)
+	}
+	hashes, err := s.AlertGroupHashes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(hashes)
+	if !reflect.DeepEqual(hashes, []string{"g1", "storm-g1"}) {
+		t.Errorf("group hashes %v", hashes)
+	}
+}
+
+// An alerts table of the first release gains the storm columns on open;
+// its rows read as plain alerts.
+func TestAlertsTableGainsStormColumns(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.duckdb")
+	db, err := sql.Open("duckdb", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _, _ := strings.Cut(AlertsDDL, ";")
+	if _, err := db.Exec(old); err != nil {
+		t.Fatal(err)
+	}
+	a := testAlert("A1", 1)
+	row, _ := alertRow(a)
+	args := make([]any, 23) // the first release's columns
+	for i := range args {
+		args[i] = row[i]
+	}
+	if _, err := db.Exec(`INSERT INTO alerts VALUES (`+strings.Repeat("?, ", 22)+`?)`, args...); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, found, err := s.GetAlert(ctx, "A1")
+	if err != nil || !found || !reflect.DeepEqual(got, a) {
+		t.Fatalf("old row:\n got %+v\nwant %+v (%v)", got, a, err)
+	}
+	b := testAlert("B1", 1)
+	b.Storm, b.StormGroups = true, 3
+	if err := s.SaveAlerts(ctx, AlertWrite{Insert: []AlertRecord{b}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := s.GetAlert(ctx, "B1"); !reflect.DeepEqual(got, b) {
+		t.Fatalf("new row in the old table: %+v", got)
 	}
 }

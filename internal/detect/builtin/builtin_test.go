@@ -1,6 +1,7 @@
 package builtin
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -97,7 +98,8 @@ func TestSamples(t *testing.T) {
 }
 
 // aggregating are the rules that count several events before firing.
-var aggregating = map[string]bool{idGWSBurst: true, idAzureBurst: true, idSSHThenSuccess: true}
+var aggregating = map[string]bool{idGWSBurst: true, idAzureBurst: true, idSSHThenSuccess: true,
+	"mamori-deepsecurity-firewall-blocked": true}
 
 // TestRulesLoad checks that every built-in rule loads and is active with
 // the shipped field tables, and lists them as docs/rules.md does.
@@ -302,5 +304,56 @@ func TestMatchContents(t *testing.T) {
 			t.Logf("%#v", g)
 		}
 		t.Errorf("matches differ")
+	}
+}
+
+// TestDeepSecurityAlertKeys checks how the Deep Security block rules group:
+// firewall blocks by source once 20 add up, IPS blocks by attack and host
+// (not by source, which a scan varies).
+func TestDeepSecurityAlertKeys(t *testing.T) {
+	set, err := Rules(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples, err := Samples("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, s := range samples {
+		if !s.Positive || (s.RuleID != "mamori-deepsecurity-firewall-blocked" && s.RuleID != "mamori-deepsecurity-ips-blocked") {
+			continue
+		}
+		eng, err := NewEngines(set, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, rec := range s.Records {
+			evs, problem := Normalize(registry(), rec, s.File, int64(i), received)
+			if problem != "" {
+				t.Fatal(problem)
+			}
+			for _, m := range eng.Evaluate(evs) {
+				if m.Rule.ID != s.RuleID {
+					continue
+				}
+				var g []string
+				for _, v := range m.GroupBy {
+					g = append(g, v.Field+"="+v.Value)
+				}
+				got[s.RuleID] = append(got[s.RuleID], fmt.Sprintf("%d %s | %s", m.Count, m.Title, strings.Join(g, " ")))
+			}
+		}
+	}
+	want := map[string][]string{
+		"mamori-deepsecurity-firewall-blocked": {
+			"20 Deep Security firewall: 20 blocked connections from 203.0.113.77 | source.ip=203.0.113.77"},
+		"mamori-deepsecurity-ips-blocked": {
+			"0 Deep Security IPS blocked: SQL Injection Attack Detected | rule.name=SQL Injection Attack Detected host.name=web-01.example.com",
+			"0 Deep Security IPS blocked: Apache Log4j Remote Code Execution Vulnerability (CVE-2021-44228) | " +
+				"rule.name=Apache Log4j Remote Code Execution Vulnerability (CVE-2021-44228) host.name=web-02.example.com"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("matches:\n got %q\nwant %q", got, want)
 	}
 }
