@@ -198,11 +198,7 @@ func matchSummary(m *detect.Match) string {
 		}
 		return s
 	}
-	text := m.Event.String(event.FieldMessage)
-	if text == "" {
-		text = m.Event.String(event.FieldOriginal)
-	}
-	text = strings.Join(strings.Fields(text), " ")
+	text := strings.Join(strings.Fields(eventSummary(m.Event)), " ")
 	if len(text) > maxSummary {
 		cut := maxSummary
 		for cut > 0 && !utf8.RuneStart(text[cut]) {
@@ -211,6 +207,36 @@ func matchSummary(m *detect.Match) string {
 		text = text[:cut] + "…"
 	}
 	return text
+}
+
+// eventSummary says an event in one line, as the console's result list
+// does: its message; for a structured log without one (CloudTrail, VPC
+// flows), who did what from where; its raw text when none of that is known.
+func eventSummary(e *event.Event) string {
+	if msg := e.String(event.FieldMessage); msg != "" {
+		return msg
+	}
+	var parts []string
+	add := func(prefix, v string) {
+		if v != "" {
+			parts = append(parts, prefix+v)
+		}
+	}
+	add("", e.String("event.action"))
+	add("", e.String("event.outcome"))
+	add("user ", e.String("user.name"))
+	src, dst := e.String("source.ip"), e.String("destination.ip")
+	switch {
+	case src != "" && dst != "":
+		parts = append(parts, src+" → "+dst)
+	case src != "":
+		parts = append(parts, "from "+src)
+	}
+	add("", e.String("url.original"))
+	if len(parts) < 2 {
+		return e.String(event.FieldOriginal)
+	}
+	return strings.Join(parts, " · ")
 }
 
 // Replay runs the live engine again, before the processor resumes, over

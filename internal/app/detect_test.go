@@ -474,3 +474,27 @@ func TestSourcesWithEnginesOfTheirOwn(t *testing.T) {
 		t.Errorf("run: %+v, engines made %d times", res, made)
 	}
 }
+
+func TestEventSummary(t *testing.T) {
+	structured := event.New(8)
+	structured.Set(event.FieldOriginal, `{"eventName":"ConsoleLogin"}`)
+	structured.Set("event.action", "ConsoleLogin")
+	structured.Set("event.outcome", "success")
+	structured.Set("user.name", "root")
+	structured.Set("source.ip", "203.0.113.50")
+	if got, want := eventSummary(structured), "ConsoleLogin · success · user root · from 203.0.113.50"; got != want {
+		t.Errorf("structured event: %q, want %q", got, want)
+	}
+	withMessage := event.New(4)
+	withMessage.Set(event.FieldMessage, "Failed password for root")
+	withMessage.Set("event.action", "ssh_login")
+	if got := eventSummary(withMessage); got != "Failed password for root" {
+		t.Errorf("event with a message: %q", got)
+	}
+	bare := event.New(4)
+	bare.Set(event.FieldOriginal, "raw line")
+	bare.Set("event.action", "x")
+	if got := eventSummary(bare); got != "raw line" {
+		t.Errorf("event with little known: %q, want its raw text", got)
+	}
+}
