@@ -66,6 +66,15 @@ func (s *Server) handleHistogram(w http.ResponseWriter, r *http.Request) {
 		s.readError(w, "histogram", req.Query, err)
 		return
 	}
+	// The audit log records the count a histogram shows when it is exact.
+	total := int64(-1)
+	if h.Exact {
+		total = 0
+		for _, b := range h.Buckets {
+			total += b.Count
+		}
+	}
+	noteSearch(r.Context(), req.Query, h.From, h.To, 0, total)
 	writeJSON(w, http.StatusOK, HistogramResponse{
 		Buckets: h.Buckets, Interval: formatWidth(h.Width), IntervalMS: h.Width.Milliseconds(),
 		From: h.From, To: h.To, Exact: h.Exact, Sampled: h.Sampled, UpperBound: h.UpperBound,
@@ -98,6 +107,7 @@ func (s *Server) handleFacets(w http.ResponseWriter, r *http.Request) {
 		s.readError(w, "facets", req.Query, err)
 		return
 	}
+	noteSearch(r.Context(), req.Query, req.From, req.To, 0, -1)
 	writeJSON(w, http.StatusOK, FacetsResponse{Facets: f.Facets, Sampled: f.Sampled, SampleSize: f.SampleSize,
 		SamplePercent: f.SamplePercent, TookMS: millis(f.Took)})
 }

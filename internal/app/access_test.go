@@ -494,6 +494,15 @@ func TestRestrictedEventsUnreachable(t *testing.T) {
 		if evs[0].String("source.ip") != "127.0.0.1" || !evs[0].Has("mamori.audit.results") {
 			t.Errorf("audit event %v", evs[0].Keys())
 		}
+		// A histogram is a search too: its exact count is recorded, and
+		// it is the count of what bob may see.
+		hists, _ := root.searchAll(t, `event.dataset:mamori.audit AND user.name:bob AND url.path:"/api/v1/histogram"`, nil, 100)
+		if len(hists) == 0 {
+			t.Fatal("the admin finds no audit record of bob's histograms")
+		}
+		if total, _ := hists[0].Get("mamori.audit.total"); total != int64(1) {
+			t.Errorf("bob's histogram audited with total %v (%T), want 1", total, total)
+		}
 		acks, _ := root.searchAll(t, `event.dataset:mamori.audit AND event.action:"alert.acknowledge" AND user.name:alice`, nil, 100)
 		if len(acks) != 1 || acks[0].String("mamori.audit.alert_id") != restrictedAlert.ID {
 			t.Errorf("acknowledgement audit: %d events", len(acks))
