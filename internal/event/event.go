@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strings"
 	"time"
 
 	"crypto/sha256"
@@ -34,21 +33,40 @@ const (
 	FieldKind      = "event.kind"
 )
 
-// Event is one ECS document. The zero value is not usable; call New. An
-// Event must not be copied by value: its string slabs (box.go) would be
-// shared and overwritten.
+// Event is one ECS document. The zero value is an empty event; New sizes
+// one for the fields it will get. An Event must not be copied by value:
+// its field table and string slabs (box.go) would be shared and
+// overwritten.
 type Event struct {
-	m map[string]any
-	// slab holds the string headers SetString's values point to (box.go).
-	slab []string
+	// fields holds the fields in the order they were first set (table.go).
+	// A deleted field keeps its slot with a nil value, so that the index
+	// stays valid and setting it again reuses the slot.
+	fields []field
+	// index is an open-addressing hash table over the first maxIndexed
+	// fields (table.go): position+1, 0 for an empty slot. Its length is a
+	// power of two, at least twice the fields it holds.
+	index []uint16
+	// more finds the fields after the first maxIndexed, when there are.
+	more map[string]int32
+	// live is the number of fields with a value.
+	live int
+	// slab, ints, times and lists hold the values SetString, SetInt,
+	// SetTime and SetStrings box in place; arena holds the lists'
+	// elements (box.go).
+	slab  []string
+	ints  []int64
+	times []time.Time
+	lists [][]string
+	arena []string
 }
 
-// New returns an empty event with room for n fields.
+// New returns an empty event with room for n fields, and some more: a
+// hint need not be exact (a map made with it had room to spare), and
+// outgrowing it copies every field.
 func New(n int) *Event {
-	if n < 8 {
-		n = 8
-	}
-	return &Event{m: make(map[string]any, n)}
+	e := &Event{}
+	e.reserve(n + n/8 + 8)
+	return e
 }
 
 // Set stores v under the dotted field name. A nil v, an empty string or an
@@ -56,15 +74,15 @@ func New(n int) *Event {
 func (e *Event) Set(field string, v any) {
 	v = normalize(v)
 	if v == nil {
-		delete(e.m, field)
+		e.Delete(field)
 		return
 	}
-	e.m[field] = v
+	e.put(field, v)
 }
 
 // SetIfAbsent stores v only when the field has no value yet.
 func (e *Event) SetIfAbsent(field string, v any) {
-	if _, ok := e.m[field]; ok {
+	if e.Has(field) {
 		return
 	}
 	e.Set(field, v)
@@ -72,20 +90,24 @@ func (e *Event) SetIfAbsent(field string, v any) {
 
 // Get returns the field's value.
 func (e *Event) Get(field string) (any, bool) {
-	v, ok := e.m[field]
-	return v, ok
+	if p := e.lookup(field); p >= 0 {
+		if v := e.fields[p].v; v != nil {
+			return v, true
+		}
+	}
+	return nil, false
 }
 
 // Has reports whether the field is set.
 func (e *Event) Has(field string) bool {
-	_, ok := e.m[field]
-	return ok
+	p := e.lookup(field)
+	return p >= 0 && e.fields[p].v != nil
 }
 
 // String returns the field as text: strings as they are, numbers and
 // booleans formatted, times in RFC 3339; "" when absent or not scalar.
 func (e *Event) String(field string) string {
-	v, ok := e.m[field]
+	v, ok := e.Get(field)
 	if !ok {
 		return ""
 	}
@@ -95,7 +117,7 @@ func (e *Event) String(field string) string {
 // Strings returns the field as a list of texts: a scalar gives one element,
 // a list gives each scalar element.
 func (e *Event) Strings(field string) []string {
-	v, ok := e.m[field]
+	v, ok := e.Get(field)
 	if !ok {
 		return nil
 	}
@@ -120,7 +142,8 @@ func (e *Event) Strings(field string) []string {
 
 // Time returns @timestamp, or the zero time when unset.
 func (e *Event) Time() time.Time {
-	switch t := e.m[FieldTimestamp].(type) {
+	v, _ := e.Get(FieldTimestamp)
+	switch t := v.(type) {
 	case time.Time:
 		return t
 	case string:
@@ -132,39 +155,58 @@ func (e *Event) Time() time.Time {
 }
 
 // Delete removes a field.
-func (e *Event) Delete(field string) { delete(e.m, field) }
+func (e *Event) Delete(field string) {
+	if p := e.lookup(field); p >= 0 && e.fields[p].v != nil {
+		e.fields[p].v = nil
+		e.live--
+	}
+}
 
 // Len is the number of fields set.
-func (e *Event) Len() int { return len(e.m) }
+func (e *Event) Len() int { return e.live }
 
 // Keys returns the field names in document order (see keyLess).
 func (e *Event) Keys() []string {
-	keys := make([]string, 0, len(e.m))
-	for k := range e.m {
-		keys = append(keys, k)
+	keys := make([]string, 0, e.live)
+	for i := range e.fields {
+		if e.fields[i].v != nil {
+			keys = append(keys, e.fields[i].name)
+		}
 	}
 	sort.Slice(keys, func(i, j int) bool { return keyLess(keys[i], keys[j]) })
 	return keys
 }
 
-// Range calls fn for every field in unspecified order.
+// Range calls fn for every field in unspecified order. fn may set and
+// delete fields; a field it adds may or may not be visited.
 func (e *Event) Range(fn func(field string, v any)) {
-	for k, v := range e.m {
-		fn(k, v)
+	for i := 0; i < len(e.fields); i++ {
+		if f := e.fields[i]; f.v != nil {
+			fn(f.name, f.v)
+		}
 	}
 }
 
 // Append adds values to a list field, skipping values already present.
 func (e *Event) Append(field string, values ...string) {
 	cur := e.Strings(field)
+	n := len(cur)
 	for _, v := range values {
 		if v == "" || contains(cur, v) {
 			continue
 		}
+		if len(cur) == n {
+			// The first new value: copy the list once, with room for
+			// the rest, rather than append into a stored list's
+			// spare capacity (another holder may own it).
+			grown := make([]string, n, n+len(values))
+			copy(grown, cur)
+			cur = grown
+		}
 		cur = append(cur, v)
 	}
 	if len(cur) > 0 {
-		e.m[field] = cur
+		e.put(field, cur)
 	}
 }
 
@@ -181,18 +223,35 @@ func contains(list []string, s string) bool {
 // archive object's key, the record's position in it and, for records that
 // yield several events, the event's position in the record. Re-processing
 // the same object therefore yields the same ids.
+//
+// The id is the first 16 bytes of SHA-256(key, record, sub) in lower-case
+// base32 without padding (26 characters). It runs for every event, so the
+// hash input is built on the stack for usual keys and the text is encoded
+// lower-case directly: one allocation, the id itself.
 func ID(objectKey string, record int64, sub int) string {
-	h := sha256.New()
-	h.Write([]byte(objectKey))
-	var buf [16]byte
-	binary.BigEndian.PutUint64(buf[:8], uint64(record))
-	binary.BigEndian.PutUint64(buf[8:], uint64(sub))
-	h.Write(buf[:])
-	sum := h.Sum(nil)
-	return strings.ToLower(idEncoding.EncodeToString(sum[:16]))
+	var in [256]byte
+	var sum [sha256.Size]byte
+	if len(objectKey)+16 <= len(in) {
+		b := append(in[:0], objectKey...)
+		b = binary.BigEndian.AppendUint64(b, uint64(record))
+		b = binary.BigEndian.AppendUint64(b, uint64(sub))
+		sum = sha256.Sum256(b)
+	} else {
+		h := sha256.New()
+		h.Write([]byte(objectKey))
+		var buf [16]byte
+		binary.BigEndian.PutUint64(buf[:8], uint64(record))
+		binary.BigEndian.PutUint64(buf[8:], uint64(sub))
+		h.Write(buf[:])
+		h.Sum(sum[:0])
+	}
+	var id [26]byte // base32 of 16 bytes without padding
+	idEncoding.Encode(id[:], sum[:16])
+	return string(id[:])
 }
 
-var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+// idEncoding is base32 (RFC 4648) with a lower-case alphabet.
+var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
 func normalize(v any) any {
 	switch x := v.(type) {

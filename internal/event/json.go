@@ -15,7 +15,7 @@ import (
 // stable order, so that the same event always gives the same bytes.
 func (e *Event) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
-	buf.Grow(64 * len(e.m))
+	buf.Grow(64 * e.live)
 	if err := e.AppendJSON(&buf, nil); err != nil {
 		return nil, err
 	}
@@ -60,7 +60,8 @@ func (e *Event) AppendJSON(buf *bytes.Buffer, skip func(field string) bool) erro
 		writeSep(buf, first)
 		writeString(buf, segs[len(segs)-1])
 		buf.WriteByte(':')
-		if err := writeValue(buf, e.m[k]); err != nil {
+		v, _ := e.Get(k)
+		if err := writeValue(buf, v); err != nil {
 			return fmt.Errorf("field %s: %w", k, err)
 		}
 	}
@@ -197,13 +198,13 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	if err := dec.Decode(&obj); err != nil {
 		return fmt.Errorf("decode event: %w", err)
 	}
-	if e.m == nil {
-		e.m = make(map[string]any, len(obj)*2)
-	}
+	e.reserve(len(obj) * 2)
 	e.SetObject("", obj)
-	if ts, ok := e.m[FieldTimestamp].(string); ok {
-		if t, err := time.Parse(time.RFC3339Nano, ts); err == nil {
-			e.m[FieldTimestamp] = t.UTC()
+	if v, _ := e.Get(FieldTimestamp); v != nil {
+		if ts, ok := v.(string); ok {
+			if t, err := time.Parse(time.RFC3339Nano, ts); err == nil {
+				e.put(FieldTimestamp, t.UTC())
+			}
 		}
 	}
 	return nil

@@ -6,7 +6,6 @@ package cef
 import (
 	"fmt"
 	"net"
-	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/mamori-sec/mamori/internal/dataset"
 	"github.com/mamori-sec/mamori/internal/event"
 	parsecef "github.com/mamori-sec/mamori/internal/parse/cef"
+	"github.com/mamori-sec/mamori/internal/parse/decimal"
 )
 
 // Name is the dataset's name and event.dataset value.
@@ -84,11 +84,7 @@ func Map(ev *event.Event, m *parsecef.Message, received time.Time, loc *time.Loc
 	}
 	for _, ext := range m.Extensions {
 		k := lookup(ext.Key)
-		if k.typ == parsecef.TypeString {
-			ev.SetString(k.field, ext.Value)
-		} else {
-			ev.Set(k.field, typed(k.typ, ext.Value))
-		}
+		setTyped(ev, k.field, k.typ, ext.Value)
 		if k.mapped {
 			mapECS(ev, k.rule, ext.Value, received, loc)
 		}
@@ -98,25 +94,29 @@ func Map(ev *event.Event, m *parsecef.Message, received time.Time, loc *time.Loc
 	}
 }
 
-// typed converts a value to the dictionary type of its key: integers and
-// floats as numbers, IP addresses in canonical form; anything that does not
-// parse stays text.
-func typed(typ parsecef.Type, v string) any {
+// setTyped sets a value converted to the dictionary type of its key:
+// integers and floats as numbers, IP addresses in canonical form; anything
+// that does not parse stays text. (The typed setters spare a boxing for
+// each extension.)
+func setTyped(ev *event.Event, field string, typ parsecef.Type, v string) {
 	switch typ {
 	case parsecef.TypeInteger:
-		if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
-			return n
+		if n, ok := decimal.ParseInt(strings.TrimSpace(v)); ok {
+			ev.SetInt(field, n)
+			return
 		}
 	case parsecef.TypeFloat:
 		if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
-			return f
+			ev.Set(field, f)
+			return
 		}
 	case parsecef.TypeIP:
 		if ip, ok := canonicalIP(v); ok {
-			return ip
+			ev.SetString(field, ip)
+			return
 		}
 	}
-	return v
+	ev.SetString(field, v)
 }
 
 // conversion is how an extension's text becomes an ECS value.
@@ -236,8 +236,8 @@ func mapECS(ev *event.Event, r rule, v string, received time.Time, loc *time.Loc
 			ev.SetString(r.field, ip)
 		}
 	case asInt:
-		if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
-			ev.Set(r.field, n)
+		if n, ok := decimal.ParseInt(strings.TrimSpace(v)); ok {
+			ev.SetInt(r.field, n)
 		}
 	case asMAC:
 		if mac, ok := ecsMAC(v); ok {
@@ -247,14 +247,14 @@ func mapECS(ev *event.Event, r rule, v string, received time.Time, loc *time.Loc
 		ev.SetString(r.field, strings.ToLower(strings.TrimSpace(v)))
 	case asTime:
 		if t, zoned, err := parsecef.ParseTime(v, received, loc); err == nil {
-			ev.Set(r.field, t)
+			ev.SetTime(r.field, t)
 			if !zoned {
 				ev.SetString("event.timezone", loc.String())
 			}
 		}
 	case asObserverIP:
 		if ip, ok := canonicalIP(v); ok {
-			ev.Set(r.field, []string{ip})
+			ev.SetStrings(r.field, ip)
 		}
 	case asHash:
 		if alg := hashAlgorithm(v); alg != "" {
@@ -265,18 +265,25 @@ func mapECS(ev *event.Event, r rule, v string, received time.Time, loc *time.Loc
 	}
 }
 
+// canonicalIP returns an address in canonical form, reusing the text when
+// it is canonical already (see event.AddrText).
 func canonicalIP(v string) (string, bool) {
-	a, err := netip.ParseAddr(strings.TrimSpace(v))
-	if err != nil {
+	v = strings.TrimSpace(v)
+	a, ok := event.ParseAddr(v)
+	if !ok {
 		return "", false
 	}
-	return a.Unmap().String(), true
+	return event.AddrText(v, a), true
 }
 
 // ecsMAC writes a MAC address as ECS recommends: upper-case hex octets
 // separated by hyphens.
 func ecsMAC(v string) (string, bool) {
-	hw, err := net.ParseMAC(strings.TrimSpace(v))
+	v = strings.TrimSpace(v)
+	if mac, ok := ecsMAC48(v); ok {
+		return mac, true
+	}
+	hw, err := net.ParseMAC(v)
 	if err != nil {
 		return "", false
 	}
@@ -289,6 +296,35 @@ func ecsMAC(v string) (string, bool) {
 		b = append(b, hex[o>>4], hex[o&0xf])
 	}
 	return string(b), true
+}
+
+// ecsMAC48 is ecsMAC for the usual form, six octets separated by ':' or
+// '-' throughout, without net.ParseMAC's allocation; ok is false for
+// anything else, which ecsMAC leaves to ParseMAC.
+func ecsMAC48(v string) (string, bool) {
+	if len(v) != 17 || (v[2] != ':' && v[2] != '-') {
+		return "", false
+	}
+	var b [17]byte
+	for i := 0; i < 17; i++ {
+		c := v[i]
+		if i%3 == 2 {
+			if c != v[2] {
+				return "", false
+			}
+			b[i] = '-'
+			continue
+		}
+		switch {
+		case c >= '0' && c <= '9', c >= 'A' && c <= 'F':
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 'A'
+		default:
+			return "", false
+		}
+		b[i] = c
+	}
+	return string(b[:]), true
 }
 
 // hashAlgorithm guesses a hex digest's algorithm from its length.

@@ -1,7 +1,6 @@
 package fortinet
 
 import (
-	"net/netip"
 	"strconv"
 	"strings"
 
@@ -32,11 +31,11 @@ func classify(ev *event.Event, l *logInfo) {
 
 	switch l.typ {
 	case "traffic":
-		ev.Set("event.category", []string{"network"})
+		ev.SetStrings("event.category", "network")
 		ev.SetString("event.action", l.action)
-		// Built once: this is the most frequent log.
-		types := make([]string, 1, 3)
-		types[0] = "connection"
+		// Built on the stack: this is the most frequent log.
+		var buf [3]string
+		types := append(buf[:0], "connection")
 		switch {
 		case action == "start":
 			types = append(types, "start", "allowed")
@@ -45,7 +44,7 @@ func classify(ev *event.Event, l *logInfo) {
 		case action != "":
 			types = append(types, "end", "allowed")
 		}
-		ev.Set("event.type", types)
+		ev.SetStrings("event.type", types...)
 		if action != "" {
 			ev.SetString("event.outcome", outcomeOf(denied))
 		}
@@ -65,28 +64,28 @@ func classifyUTM(ev *event.Event, l *logInfo, denied bool) {
 	switch l.subtype {
 	case "virus":
 		ev.Set(event.FieldKind, "alert")
-		ev.Set("event.category", []string{"malware", "network"})
+		ev.SetStrings("event.category", "malware", "network")
 	case "ips", "anomaly":
 		ev.Set(event.FieldKind, "alert")
-		ev.Set("event.category", []string{"intrusion_detection", "network"})
+		ev.SetStrings("event.category", "intrusion_detection", "network")
 	case "webfilter", "waf":
-		ev.Set("event.category", []string{"web", "network"})
+		ev.SetStrings("event.category", "web", "network")
 		ev.Append("event.type", "access")
 	case "emailfilter":
-		ev.Set("event.category", []string{"email", "network"})
+		ev.SetStrings("event.category", "email", "network")
 	case "dns":
-		ev.Set("event.category", []string{"network"})
+		ev.SetStrings("event.category", "network")
 		ev.Append("event.type", "protocol")
 		ev.SetIfAbsent("network.protocol", "dns")
 	case "app-ctrl", "ssl", "ssh", "cifs", "file-filter", "dlp", "icap", "voip":
-		ev.Set("event.category", []string{"network"})
+		ev.SetStrings("event.category", "network")
 		ev.Append("event.type", "protocol")
 	default:
-		ev.Set("event.category", []string{"network"})
+		ev.SetStrings("event.category", "network")
 	}
 	setAllowed(ev, denied, l.action != "" || l.utmaction != "")
 	if !ev.Has("event.type") {
-		ev.Set("event.type", []string{"info"})
+		ev.SetStrings("event.type", "info")
 	}
 }
 
@@ -99,27 +98,27 @@ func classifyEvent(ev *event.Event, l *logInfo) {
 	switch {
 	case action == "login" || action == "logout" || strings.Contains(desc, "login") ||
 		strings.Contains(desc, "logout") || strings.Contains(desc, "logged in"):
-		ev.Set("event.category", []string{"authentication"})
+		ev.SetStrings("event.category", "authentication")
 		if action == "logout" || strings.Contains(desc, "logout") {
-			ev.Set("event.type", []string{"end"})
+			ev.SetStrings("event.type", "end")
 		} else {
-			ev.Set("event.type", []string{"start"})
+			ev.SetStrings("event.type", "start")
 		}
 	case l.cfgpath != "" || strings.Contains(desc, "configured") || strings.Contains(desc, "config change"):
-		ev.Set("event.category", []string{"configuration"})
-		ev.Set("event.type", []string{"change"})
+		ev.SetStrings("event.category", "configuration")
+		ev.SetStrings("event.type", "change")
 	case l.subtype == "user":
-		ev.Set("event.category", []string{"authentication"})
+		ev.SetStrings("event.category", "authentication")
 		switch action {
 		case "auth-logon", "fsso-logon", "logon":
-			ev.Set("event.type", []string{"start"})
+			ev.SetStrings("event.type", "start")
 		case "auth-logout", "fsso-logoff", "logoff":
-			ev.Set("event.type", []string{"end"})
+			ev.SetStrings("event.type", "end")
 		default:
-			ev.Set("event.type", []string{"info"})
+			ev.SetStrings("event.type", "info")
 		}
 	case l.subtype == "vpn":
-		ev.Set("event.category", []string{"network"})
+		ev.SetStrings("event.category", "network")
 		ev.Append("event.type", "connection")
 		switch action {
 		case "tunnel-up", "phase2-up", "ssl-login-success", "tunnel-add":
@@ -128,8 +127,8 @@ func classifyEvent(ev *event.Event, l *logInfo) {
 			ev.Append("event.type", "end")
 		}
 	case l.subtype == "system":
-		ev.Set("event.category", []string{"host"})
-		ev.Set("event.type", []string{"info"})
+		ev.SetStrings("event.category", "host")
+		ev.SetStrings("event.type", "info")
 	}
 	setOutcome(ev, l)
 	if l.subtype == "vpn" {
@@ -246,7 +245,7 @@ func setURL(ev *event.Event) {
 		h := rest[:j]
 		if k := strings.LastIndexByte(h, ':'); k >= 0 && !strings.HasSuffix(h, "]") {
 			if n, err := strconv.ParseInt(h[k+1:], 10, 64); err == nil && n > 0 && n < 65536 {
-				ev.Set("url.port", n)
+				ev.SetInt("url.port", n)
 				h = h[:k]
 			}
 		}
@@ -276,7 +275,7 @@ func setURL(ev *event.Event) {
 // setDestinationDomain makes the requested host name the destination's
 // domain, unless it is an address.
 func setDestinationDomain(ev *event.Event, host string) {
-	if _, err := netip.ParseAddr(host); host != "" && err != nil {
+	if _, ok := event.ParseAddr(host); host != "" && !ok {
 		ev.SetIfAbsent("destination.domain", host)
 	}
 }

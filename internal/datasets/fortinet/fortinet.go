@@ -74,7 +74,10 @@ func (p *parser) Parse(rec dataset.Record) ([]*event.Event, error) {
 	if len(pairs) == 0 {
 		return nil, fmt.Errorf("fortinet: not a FortiGate log: no key=value pairs in %q", clip(body))
 	}
-	ev := event.New(16 + 2*len(pairs))
+	// A log gives a field for most pairs, and some twenty more come from
+	// pairs read together, the syslog header and the pipeline (the golden
+	// cases need 10 to 27 more fields than pairs).
+	ev := event.New(16 + len(pairs))
 	var l logInfo
 	p.mapPairs(ev, pairs, &l)
 	if l.logid == "" && l.devid == "" && l.typ == "" {

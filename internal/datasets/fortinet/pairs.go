@@ -2,10 +2,10 @@ package fortinet
 
 import (
 	"net/netip"
-	"strconv"
 	"strings"
 
 	"github.com/mamori-sec/mamori/internal/event"
+	"github.com/mamori-sec/mamori/internal/parse/decimal"
 	parsekv "github.com/mamori-sec/mamori/internal/parse/kv"
 )
 
@@ -160,8 +160,8 @@ func (p *parser) mapPairs(ev *event.Event, pairs []parsekv.Pair, l *logInfo) {
 				ev.SetString(vendorPrefix+"direction", v)
 			}
 		case "duration":
-			if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
-				ev.Set("event.duration", n*1_000_000_000)
+			if n, ok := decimal.ParseInt(v); ok && n >= 0 {
+				ev.SetInt("event.duration", n*1_000_000_000)
 			} else {
 				ev.SetString(vendorPrefix+k, v)
 			}
@@ -218,9 +218,9 @@ func (p *parser) mapPairs(ev *event.Event, pairs []parsekv.Pair, l *logInfo) {
 		case "ipaddr":
 			setResolved(ev, v)
 		case "sender", "from":
-			ev.Set("email.from.address", []string{v})
+			ev.SetStrings("email.from.address", v)
 		case "recipient", "to":
-			ev.Set("email.to.address", []string{v})
+			ev.SetStrings("email.to.address", v)
 		case "subject":
 			ev.SetString("email.subject", v)
 		default:
@@ -232,10 +232,10 @@ func (p *parser) mapPairs(ev *event.Event, pairs []parsekv.Pair, l *logInfo) {
 		}
 	}
 	if haveBytes {
-		ev.Set("network.bytes", sent+rcvd)
+		ev.SetInt("network.bytes", sent+rcvd)
 	}
 	if havePkts {
-		ev.Set("network.packets", sentPkt+rcvdPkt)
+		ev.SetInt("network.packets", sentPkt+rcvdPkt)
 	}
 }
 
@@ -243,13 +243,7 @@ func (p *parser) mapPairs(ev *event.Event, pairs []parsekv.Pair, l *logInfo) {
 // vendor namespace when it is not one.
 func setIP(ev *event.Event, field, key, v string) {
 	if a, err := netip.ParseAddr(v); err == nil {
-		if a.Is4() {
-			// ParseAddr takes IPv4 only in canonical dotted form, so
-			// the text needs no rewriting.
-			ev.SetString(field, v)
-		} else {
-			ev.SetString(field, a.Unmap().String())
-		}
+		ev.SetString(field, event.AddrText(v, a))
 		return
 	}
 	ev.SetString(vendorPrefix+key, v)
@@ -257,8 +251,8 @@ func setIP(ev *event.Event, field, key, v string) {
 
 // setInt sets an integer, or keeps the text under the vendor namespace.
 func setInt(ev *event.Event, field, key, v string) {
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		ev.Set(field, n)
+	if n, ok := decimal.ParseInt(v); ok {
+		ev.SetInt(field, n)
 		return
 	}
 	ev.SetString(vendorPrefix+key, v)
@@ -266,12 +260,12 @@ func setInt(ev *event.Event, field, key, v string) {
 
 // setCount is setInt for a byte or packet count that also adds to a total.
 func setCount(ev *event.Event, field, key, v string, total *int64) bool {
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
+	n, ok := decimal.ParseInt(v)
+	if !ok {
 		ev.SetString(vendorPrefix+key, v)
 		return false
 	}
-	ev.Set(field, n)
+	ev.SetInt(field, n)
 	*total += n
 	return true
 }
@@ -311,14 +305,14 @@ func setResolved(ev *event.Event, v string) {
 	var ips []string
 	for _, s := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == ';' }) {
 		if a, err := netip.ParseAddr(s); err == nil {
-			ips = append(ips, a.Unmap().String())
+			ips = append(ips, event.AddrText(s, a))
 		}
 	}
 	if len(ips) == 0 {
 		ev.SetString(vendorPrefix+"ipaddr", v)
 		return
 	}
-	ev.Set("dns.resolved_ip", ips)
+	ev.SetStrings("dns.resolved_ip", ips...)
 }
 
 // transports names the IP protocols FortiGate logs by number.

@@ -24,12 +24,12 @@ func (p *parser) setTime(ev *event.Event, l *logInfo) {
 	}
 	start, hasStart := parseEpoch(l.eventtime)
 	if hasStart {
-		ev.Set("event.start", start)
+		ev.SetTime("event.start", start)
 	} else if l.eventtime != "" {
 		ev.SetString(vendorPrefix+"eventtime", l.eventtime)
 	}
 	if t, ok := parseDateTime(l.date, l.clock, loc); ok {
-		ev.Set(event.FieldTimestamp, t)
+		ev.SetTime(event.FieldTimestamp, t)
 		if zone == "" {
 			zone = loc.String()
 		}
@@ -41,7 +41,7 @@ func (p *parser) setTime(ev *event.Event, l *logInfo) {
 		ev.SetString(vendorPrefix+"time", l.clock)
 	}
 	if hasStart {
-		ev.Set(event.FieldTimestamp, start)
+		ev.SetTime(event.FieldTimestamp, start)
 	}
 	ev.SetString("event.timezone", zone)
 }

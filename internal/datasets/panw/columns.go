@@ -1,12 +1,11 @@
 package panw
 
 import (
-	"net/netip"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/mamori-sec/mamori/internal/event"
+	"github.com/mamori-sec/mamori/internal/parse/decimal"
 )
 
 // conv says how a column's text becomes a field value.
@@ -47,8 +46,8 @@ func (p *parser) apply(ev *event.Event, r row, cols []column) {
 		case asLower:
 			ev.SetString(c.field, strings.ToLower(s))
 		case asInt:
-			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-				ev.Set(c.field, n)
+			if n, ok := decimal.ParseInt(s); ok {
+				ev.SetInt(c.field, n)
 			}
 		case asIP:
 			if a, ok := parseIP(s); ok {
@@ -56,19 +55,19 @@ func (p *parser) apply(ev *event.Event, r row, cols []column) {
 			}
 		case asTime:
 			if t, ok := p.parseTime(s); ok {
-				ev.Set(c.field, t)
+				ev.SetTime(c.field, t)
 			}
 		case asMAC:
 			ev.SetString(c.field, formatMAC(s))
 		case asList:
-			ev.Set(c.field, []string{s})
+			ev.SetStrings(c.field, s)
 		case asOpt:
 			if s != "0" && s != "N/A" {
 				ev.SetString(c.field, s)
 			}
 		case asOptInt:
-			if n, err := strconv.ParseInt(s, 10, 64); err == nil && n != 0 {
-				ev.Set(c.field, n)
+			if n, ok := decimal.ParseInt(s); ok && n != 0 {
+				ev.SetInt(c.field, n)
 			}
 		}
 	}
@@ -113,16 +112,11 @@ func digits(s string) (int, bool) {
 // parseIP returns an address in canonical text (IPv4-mapped IPv6 as IPv4).
 func parseIP(s string) (string, bool) {
 	s = strings.TrimSpace(s)
-	a, err := netip.ParseAddr(s)
-	if err != nil {
+	a, ok := event.ParseAddr(s)
+	if !ok {
 		return "", false
 	}
-	if a.Is4() {
-		// ParseAddr takes IPv4 only in canonical dotted form (no
-		// leading zeros), so the text is already canonical.
-		return s, true
-	}
-	return a.Unmap().String(), true
+	return event.AddrText(s, a), true
 }
 
 // formatMAC writes a MAC address as ECS recommends: upper case, dashes.
@@ -186,6 +180,6 @@ func setSeverity(ev *event.Event, s string) {
 	}
 	ev.SetString("log.level", s)
 	if n, ok := severityNumbers[s]; ok {
-		ev.Set("event.severity", n)
+		ev.SetInt("event.severity", n)
 	}
 }

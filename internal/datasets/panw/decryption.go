@@ -64,7 +64,7 @@ func (p *parser) mapDecryption(ev *event.Event, r row) {
 	p.apply(ev, r, decryptionColumns)
 	ev.Set(event.FieldKind, "event")
 	ev.Set("event.action", "decryption")
-	ev.Set("event.category", []string{"network"})
+	ev.SetStrings("event.category", "network")
 	ev.Append("event.type", "connection", "protocol")
 	// "TLS1.2" is ECS's tls.version_protocol "tls" and tls.version "1.2".
 	if v := r.get(39); v != "" {

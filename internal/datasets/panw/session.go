@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mamori-sec/mamori/internal/event"
+	"github.com/mamori-sec/mamori/internal/parse/decimal"
 )
 
 // sessionColumns are the columns 7 to 30 that TRAFFIC, THREAT and
@@ -36,7 +37,7 @@ func (p *parser) mapSession(ev *event.Event, r row) {
 	// Column 21 (FUTURE_USE, "time logged") repeats the generated time in
 	// practice; it is kept only when it says something else.
 	if t, ok := p.parseTime(r.get(21)); ok && !t.Equal(ev.Time()) {
-		ev.Set("panw.panos.logged_time", t)
+		ev.SetTime("panw.panos.logged_time", t)
 	}
 	setUser(ev, sourceUser, r.get(12))
 	setUser(ev, destinationUser, r.get(13))
@@ -62,8 +63,8 @@ func setNAT(ev *event.Event, ipField, portField, ip, port string) {
 		return
 	}
 	ev.SetString(ipField, a)
-	if n, err := strconv.ParseInt(port, 10, 64); err == nil {
-		ev.Set(portField, n)
+	if n, ok := decimal.ParseInt(port); ok {
+		ev.SetInt(portField, n)
 	}
 }
 
@@ -219,7 +220,7 @@ func (p *parser) mapTraffic(ev *event.Event, r row) {
 	p.apply(ev, r, trafficColumns)
 	sub := strings.ToLower(r.get(4))
 	ev.Set(event.FieldKind, "event")
-	ev.Set("event.category", []string{"network"})
+	ev.SetStrings("event.category", "network")
 	if a, ok := trafficActions[sub]; ok {
 		ev.SetString("event.action", a)
 	} else {
@@ -227,8 +228,8 @@ func (p *parser) mapTraffic(ev *event.Event, r row) {
 	}
 	// One list, built once: event.type is allowed/denied (from the
 	// action, set by mapSession), start/end, connection.
-	types := make([]string, 0, 3)
-	types = append(types, ev.Strings("event.type")...)
+	var buf [4]string
+	types := append(buf[:0], ev.Strings("event.type")...)
 	switch sub {
 	case "start":
 		types = append(types, "start")
@@ -242,13 +243,13 @@ func (p *parser) mapTraffic(ev *event.Event, r row) {
 		}
 		ev.Set("event.outcome", "failure")
 	}
-	ev.Set("event.type", append(types, "connection"))
+	ev.SetStrings("event.type", append(types, "connection")...)
 	// A start log's elapsed time is always 0: the session has no
 	// duration yet.
-	if secs, err := strconv.ParseInt(r.get(36), 10, 64); err == nil && secs >= 0 && sub != "start" {
-		ev.Set("event.duration", secs*int64(time.Second))
+	if secs, ok := decimal.ParseInt(r.get(36)); ok && secs >= 0 && sub != "start" {
+		ev.SetInt("event.duration", secs*int64(time.Second))
 		if start, ok := ev.Get("event.start"); ok {
-			ev.Set("event.end", start.(time.Time).Add(time.Duration(secs)*time.Second))
+			ev.SetTime("event.end", start.(time.Time).Add(time.Duration(secs)*time.Second))
 		}
 	}
 	setForwarded(ev, r.get(75))

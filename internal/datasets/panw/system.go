@@ -33,19 +33,19 @@ func (p *parser) mapSystem(ev *event.Event, r row) {
 	sub := strings.ToLower(r.get(4))
 	switch {
 	case strings.HasPrefix(id, "auth-") || sub == "auth":
-		ev.Set("event.category", []string{"authentication"})
-		ev.Set("event.type", []string{"info"})
+		ev.SetStrings("event.category", "authentication")
+		ev.SetStrings("event.type", "info")
 		setOutcomeWord(ev, id)
 	case strings.Contains(id, "logout"):
-		ev.Set("event.category", []string{"authentication"})
-		ev.Set("event.type", []string{"end"})
+		ev.SetStrings("event.category", "authentication")
+		ev.SetStrings("event.type", "end")
 	case strings.Contains(id, "login") || strings.Contains(id, "logged-in"):
-		ev.Set("event.category", []string{"authentication"})
-		ev.Set("event.type", []string{"start"})
+		ev.SetStrings("event.category", "authentication")
+		ev.SetStrings("event.type", "start")
 		setOutcomeWord(ev, id)
 	default:
-		ev.Set("event.category", []string{"host"})
-		ev.Set("event.type", []string{"info"})
+		ev.SetStrings("event.category", "host")
+		ev.SetStrings("event.type", "info")
 		setOutcomeWord(ev, id)
 	}
 	p.highRes(ev, r, 25)
@@ -91,8 +91,8 @@ var configTail = []column{
 func (p *parser) mapConfig(ev *event.Event, r row) {
 	p.apply(ev, r, configColumns)
 	ev.Set(event.FieldKind, "event")
-	ev.Set("event.category", []string{"configuration"})
-	ev.Set("event.type", []string{"change"})
+	ev.SetStrings("event.category", "configuration")
+	ev.SetStrings("event.type", "change")
 	setUser(ev, actingUser, r.get(10))
 	host := r.get(7)
 	if a, ok := parseIP(host); ok {

@@ -111,15 +111,15 @@ func (p *parser) mapThreat(ev *event.Event, r row) {
 	} else {
 		ev.SetString("event.action", sub)
 	}
-	cats := []string{"intrusion_detection", "threat", "network"}
 	switch {
 	case sub == "virus", sub == "wildfire-virus", sub == "ml-virus", sub == "spyware",
 		sub == "wildfire" && strings.EqualFold(r.get(33), "malicious"):
-		cats = append([]string{"malware"}, cats...)
+		ev.SetStrings("event.category", "malware", "intrusion_detection", "threat", "network")
+	default:
+		ev.SetStrings("event.category", "intrusion_detection", "threat", "network")
 	}
-	ev.Set("event.category", cats)
 	if !ev.Has("event.type") {
-		ev.Set("event.type", []string{"info"})
+		ev.SetStrings("event.type", "info")
 	}
 	setSeverity(ev, r.get(34))
 
@@ -227,7 +227,7 @@ func setURL(ev *event.Event, s string) {
 	}
 	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.HasSuffix(host, "]") {
 		if n, err := strconv.ParseInt(host[i+1:], 10, 64); err == nil && n > 0 && n < 65536 {
-			ev.Set("url.port", n)
+			ev.SetInt("url.port", n)
 			host = host[:i]
 		}
 	}

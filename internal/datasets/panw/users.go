@@ -56,13 +56,14 @@ func (p *parser) mapGlobalProtect(ev *event.Event, r row) {
 	// The client's public address is the session's source; the address
 	// the gateway gave it inside the tunnel is kept beside it.
 	setFirstIP(ev, "source.ip", r.get(15), r.get(16))
-	var private []string
-	for _, s := range []string{r.get(17), r.get(18)} {
+	var buf [2]string
+	private := buf[:0]
+	for _, s := range [...]string{r.get(17), r.get(18)} {
 		if a, ok := parseIP(s); ok && a != "0.0.0.0" && a != "::" {
 			private = append(private, a)
 		}
 	}
-	ev.Set("panw.panos.private.ip", private)
+	ev.SetStrings("panw.panos.private.ip", private...)
 	if pub, ok := parseIP(r.get(16)); ok && pub != "::" && pub != ev.String("source.ip") {
 		ev.Append(event.RelatedIP, pub)
 	}
@@ -71,17 +72,17 @@ func (p *parser) mapGlobalProtect(ev *event.Event, r row) {
 	id := strings.ToLower(r.get(8))
 	switch {
 	case strings.Contains(id, "logout") || strings.Contains(id, "disconnect"):
-		ev.Set("event.category", []string{"session"})
-		ev.Set("event.type", []string{"end"})
+		ev.SetStrings("event.category", "session")
+		ev.SetStrings("event.type", "end")
 	case strings.Contains(id, "auth") || strings.Contains(id, "login"):
-		ev.Set("event.category", []string{"authentication"})
-		ev.Set("event.type", []string{"info"})
+		ev.SetStrings("event.category", "authentication")
+		ev.SetStrings("event.type", "info")
 	case strings.Contains(id, "connected") || strings.Contains(id, "register"):
-		ev.Set("event.category", []string{"session"})
-		ev.Set("event.type", []string{"start"})
+		ev.SetStrings("event.category", "session")
+		ev.SetStrings("event.type", "start")
 	default:
-		ev.Set("event.category", []string{"network"})
-		ev.Set("event.type", []string{"info"})
+		ev.SetStrings("event.category", "network")
+		ev.SetStrings("event.type", "info")
 	}
 	switch strings.ToLower(r.get(28)) {
 	case "success":
@@ -135,8 +136,8 @@ func (p *parser) mapHIPMatch(ev *event.Event, r row) {
 	setFirstIP(ev, "source.ip", r.get(11), r.get(26))
 	ev.Set(event.FieldKind, "event")
 	ev.Set("event.action", "hip_match")
-	ev.Set("event.category", []string{"host"})
-	ev.Set("event.type", []string{"info"})
+	ev.SetStrings("event.category", "host")
+	ev.SetStrings("event.type", "info")
 	p.highRes(ev, r, 30)
 }
 
@@ -182,14 +183,14 @@ func (p *parser) mapUserID(ev *event.Event, r row) {
 	ev.SetString("event.action", sub)
 	switch sub {
 	case "login":
-		ev.Set("event.category", []string{"authentication"})
-		ev.Set("event.type", []string{"start"})
+		ev.SetStrings("event.category", "authentication")
+		ev.SetStrings("event.type", "start")
 	case "logout":
-		ev.Set("event.category", []string{"authentication"})
-		ev.Set("event.type", []string{"end"})
+		ev.SetStrings("event.category", "authentication")
+		ev.SetStrings("event.type", "end")
 	default:
-		ev.Set("event.category", []string{"iam"})
-		ev.Set("event.type", []string{"change"})
+		ev.SetStrings("event.category", "iam")
+		ev.SetStrings("event.type", "change")
 	}
 	p.highRes(ev, r, 33)
 }
@@ -234,8 +235,8 @@ func (p *parser) mapAuth(ev *event.Event, r row) {
 	setUser(ev, sourceUser, r.get(9))
 	copyUser(ev)
 	ev.Set(event.FieldKind, "event")
-	ev.Set("event.category", []string{"authentication"})
-	ev.Set("event.type", []string{"info"})
+	ev.SetStrings("event.category", "authentication")
+	ev.SetStrings("event.type", "info")
 	setOutcomeWord(ev, strings.ToLower(r.get(20)))
 	p.highRes(ev, r, 33)
 }

@@ -1,6 +1,7 @@
 package trendmicro
 
 import (
+	"bytes"
 	"net/url"
 	"strconv"
 	"strings"
@@ -71,35 +72,47 @@ func classify(r *record) class {
 	return classOther
 }
 
-// classMappers holds the ECS categorisation of each class.
-var classMappers = [numClasses]func(*event.Event, *record){
-	classOther:               func(*event.Event, *record) {},
-	classFirewall:            mapFirewall,
-	classIntrusionPrevention: mapIntrusionPrevention,
-	classIntegrity:           mapIntegrity,
-	classLogInspection:       mapLogInspection,
-	classAntiMalware:         mapAntiMalware,
-	classWebReputation:       mapWebReputation,
-	classAppControl:          mapAppControl,
-	classDeviceControl:       mapDeviceControl,
-	classSystem:              mapSystem,
+// mapClass sets the ECS categorisation of the record's class. (A switch
+// rather than a table of functions: a call through a function value would
+// put every record on the heap.)
+func mapClass(ev *event.Event, c class, r *record) {
+	switch c {
+	case classFirewall:
+		mapFirewall(ev, r)
+	case classIntrusionPrevention:
+		mapIntrusionPrevention(ev, r)
+	case classIntegrity:
+		mapIntegrity(ev, r)
+	case classLogInspection:
+		mapLogInspection(ev, r)
+	case classAntiMalware:
+		mapAntiMalware(ev, r)
+	case classWebReputation:
+		mapWebReputation(ev, r)
+	case classAppControl:
+		mapAppControl(ev, r)
+	case classDeviceControl:
+		mapDeviceControl(ev, r)
+	case classSystem:
+		mapSystem(ev, r)
+	}
 }
 
 func mapFirewall(ev *event.Event, r *record) {
-	ev.Set("event.category", []string{"network"})
-	ev.Set("event.type", withVerdict([]string{"connection"}, r.act))
+	ev.SetStrings("event.category", "network")
+	setTypeWithVerdict(ev, "connection", r.act)
 	ev.SetString("rule.name", r.name)
 }
 
 func mapIntrusionPrevention(ev *event.Event, r *record) {
 	ev.Set(event.FieldKind, "alert")
-	ev.Set("event.category", []string{"intrusion_detection", "network"})
-	ev.Set("event.type", withVerdict([]string{"info"}, r.act))
+	ev.SetStrings("event.category", "intrusion_detection", "network")
+	setTypeWithVerdict(ev, "info", r.act)
 	setRule(ev, r)
 	// The rule note (cs1, "Intrusion Prevention Note") lists the CVEs the
 	// rule covers.
 	if cves := cveIDs(r.cs1); len(cves) > 0 {
-		ev.Set("vulnerability.id", cves)
+		ev.SetStrings("vulnerability.id", cves...)
 	}
 }
 
@@ -108,32 +121,32 @@ func mapIntegrity(ev *event.Event, r *record) {
 	typ := changeType(r.act)
 	switch {
 	case isRegistryPath(r.filePath):
-		ev.Set("event.category", []string{"registry"})
+		ev.SetStrings("event.category", "registry")
 		ev.SetString("registry.path", r.filePath)
 		ev.Delete("file.path")
 	case r.filePath != "" || r.fileName != "":
-		ev.Set("event.category", []string{"file"})
+		ev.SetStrings("event.category", "file")
 	default:
-		ev.Set("event.category", []string{"configuration"})
+		ev.SetStrings("event.category", "configuration")
 		if typ == "creation" || typ == "deletion" {
 			typ = "change"
 		}
 	}
-	ev.Set("event.type", []string{typ})
+	ev.SetStrings("event.type", typ)
 	setUser(ev, r.suser, r.suid)
 	setProcess(ev, r.sproc)
 	// msg lists the attributes that changed ("lastModified,sha1,size").
 	if r.msg != "" && !strings.Contains(r.msg, " ") {
-		ev.Set(ns+"changed_attributes", splitList(r.msg, ','))
+		ev.SetStrings(ns+"changed_attributes", splitList(r.msg, ',')...)
 	}
 }
 
 func mapLogInspection(ev *event.Event, r *record) {
 	ev.Set(event.FieldKind, "alert")
-	ev.Set("event.category", []string{"intrusion_detection"})
-	ev.Set("event.type", []string{"info"})
+	ev.SetStrings("event.category", "intrusion_detection")
+	ev.SetStrings("event.type", "info")
 	setRule(ev, r)
-	for _, l := range r.labelled {
+	for _, l := range r.labels() {
 		if !l.number && l.n == 1 && strings.Contains(strings.ToLower(l.label), "description") {
 			ev.SetString("rule.description", l.value)
 		}
@@ -145,8 +158,8 @@ func mapLogInspection(ev *event.Event, r *record) {
 
 func mapAntiMalware(ev *event.Event, r *record) {
 	ev.Set(event.FieldKind, "alert")
-	ev.Set("event.category", []string{"malware"})
-	ev.Set("event.type", []string{"info"})
+	ev.SetStrings("event.category", "malware")
+	ev.SetStrings("event.type", "info")
 	// The record's Name is the malware's name.
 	ev.SetString("threat.software.name", r.name)
 	ev.SetString("rule.name", r.name)
@@ -154,9 +167,9 @@ func mapAntiMalware(ev *event.Event, r *record) {
 
 func mapWebReputation(ev *event.Event, r *record) {
 	ev.Set(event.FieldKind, "alert")
-	ev.Set("event.category", []string{"web"})
+	ev.SetStrings("event.category", "web")
 	// Deep Security logs the URLs it blocks.
-	ev.Set("event.type", []string{"access", "denied"})
+	ev.SetStrings("event.type", "access", "denied")
 	// msg is the URL's risk (Suspicious, Highly Suspicious, Dangerous,
 	// Untested) or why it was blocked ("Blocked By Admin").
 	ev.SetString("event.reason", r.msg)
@@ -167,12 +180,12 @@ func mapWebReputation(ev *event.Event, r *record) {
 }
 
 func mapAppControl(ev *event.Event, r *record) {
-	ev.Set("event.category", []string{"process"})
-	ev.Set("event.type", withVerdict([]string{"start"}, r.act))
+	ev.SetStrings("event.category", "process")
+	setTypeWithVerdict(ev, "start", r.act)
 	setUser(ev, r.suser, r.suid)
 	ev.SetString("process.executable", r.filePath)
 	ev.SetString("process.name", baseName(r.filePath))
-	for _, l := range r.labelled {
+	for _, l := range r.labels() {
 		if l.number {
 			continue
 		}
@@ -186,8 +199,8 @@ func mapAppControl(ev *event.Event, r *record) {
 }
 
 func mapDeviceControl(ev *event.Event, r *record) {
-	ev.Set("event.category", []string{"host"})
-	ev.Set("event.type", withVerdict([]string{"access"}, r.act))
+	ev.SetStrings("event.category", "host")
+	setTypeWithVerdict(ev, "access", r.act)
 }
 
 // mapSystem categorises the manager's sign-in events by their name; other
@@ -199,20 +212,20 @@ func mapSystem(ev *event.Event, r *record) {
 	switch {
 	case strings.Contains(name, "sign") && strings.Contains(name, "fail"),
 		strings.Contains(name, "authentication fail"):
-		ev.Set("event.category", []string{"authentication"})
-		ev.Set("event.type", []string{"start"})
+		ev.SetStrings("event.category", "authentication")
+		ev.SetStrings("event.type", "start")
 		ev.Set("event.outcome", "failure")
 	case strings.Contains(name, "signed in"):
-		ev.Set("event.category", []string{"authentication", "session"})
-		ev.Set("event.type", []string{"start"})
+		ev.SetStrings("event.category", "authentication", "session")
+		ev.SetStrings("event.type", "start")
 		ev.Set("event.outcome", "success")
 	case strings.Contains(name, "signed out"), strings.Contains(name, "timed out"):
-		ev.Set("event.category", []string{"session"})
-		ev.Set("event.type", []string{"end"})
+		ev.SetStrings("event.category", "session")
+		ev.SetStrings("event.type", "end")
 		ev.Set("event.outcome", "success")
 	case strings.Contains(name, "locked out"):
-		ev.Set("event.category", []string{"authentication"})
-		ev.Set("event.type", []string{"info"})
+		ev.SetStrings("event.category", "authentication")
+		ev.SetStrings("event.type", "info")
 		ev.Set("event.outcome", "failure")
 	}
 }
@@ -237,22 +250,52 @@ func setProcess(ev *event.Event, exe string) {
 	ev.SetString("process.name", baseName(exe))
 }
 
-// withVerdict adds "denied" or "allowed" to types when the action says
-// so. An "IDS:" action is what a rule in detect-only mode would have done:
+// setTypeWithVerdict sets event.type to typ, and "denied" or "allowed"
+// after it when the action says so.
+func setTypeWithVerdict(ev *event.Event, typ, act string) {
+	if v := verdict(act); v != "" {
+		ev.SetStrings("event.type", typ, v)
+		return
+	}
+	ev.SetStrings("event.type", typ)
+}
+
+// verdict is "denied" or "allowed" when the action says so, else "". An
+// "IDS:" action is what a rule in detect-only mode would have done:
 // nothing was blocked.
-func withVerdict(types []string, act string) []string {
-	a := strings.ToLower(act)
-	if strings.HasPrefix(a, "ids:") || a == "" {
-		return types
+func verdict(act string) string {
+	var buf [32]byte
+	a := lowerASCII(buf[:0], act)
+	if a == nil {
+		a = []byte(strings.ToLower(act))
+	}
+	if bytes.HasPrefix(a, []byte("ids:")) || len(a) == 0 {
+		return ""
 	}
 	switch {
-	case strings.Contains(a, "deny"), strings.Contains(a, "reset"), strings.Contains(a, "drop"),
-		strings.Contains(a, "block"):
-		return append(types, "denied")
-	case strings.Contains(a, "allow"), strings.Contains(a, "bypass"):
-		return append(types, "allowed")
+	case bytes.Contains(a, []byte("deny")), bytes.Contains(a, []byte("reset")), bytes.Contains(a, []byte("drop")),
+		bytes.Contains(a, []byte("block")):
+		return "denied"
+	case bytes.Contains(a, []byte("allow")), bytes.Contains(a, []byte("bypass")):
+		return "allowed"
 	}
-	return types
+	return ""
+}
+
+// lowerASCII appends s in lower case to dst (an action is short: on the
+// stack), or returns nil when s is not ASCII, which strings.ToLower is for.
+func lowerASCII(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 {
+			return nil
+		}
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
 }
 
 // changeType maps an integrity monitoring action to the ECS event type.
@@ -326,7 +369,7 @@ func setURLParts(ev *event.Event, raw string) {
 	ev.SetString("url.scheme", u.Scheme)
 	ev.SetString("url.domain", u.Hostname())
 	if p, err := strconv.ParseInt(u.Port(), 10, 64); err == nil {
-		ev.Set("url.port", p)
+		ev.SetInt("url.port", p)
 	}
 	ev.SetString("url.path", u.EscapedPath())
 	ev.SetString("url.query", u.RawQuery)

@@ -1,13 +1,11 @@
 package trendmicro
 
 import (
-	"net/netip"
-	"strconv"
 	"strings"
 
-	"github.com/mamori-sec/mamori/internal/datasets/cef"
 	"github.com/mamori-sec/mamori/internal/event"
 	parsecef "github.com/mamori-sec/mamori/internal/parse/cef"
+	"github.com/mamori-sec/mamori/internal/parse/decimal"
 )
 
 // ns is the dataset's namespace for vendor fields without an ECS home.
@@ -33,8 +31,14 @@ type record struct {
 	request                string
 	cs1                    string
 	hasCs1                 bool
-	labelled               []labelledValue
+	// labelled holds the custom fields with a value, nLabelled of them
+	// (an array: the record stays on the stack).
+	labelled  [numSlots]labelledValue
+	nLabelled int
 }
+
+// labels returns the custom fields with a value, in slot order.
+func (r *record) labels() []labelledValue { return r.labelled[:r.nLabelled] }
 
 // labelledValue is a custom field (cs1-cs6, cn1-cn3) with its label.
 type labelledValue struct {
@@ -146,7 +150,8 @@ func gather(m *parsecef.Message) record {
 		if i >= 6 {
 			l.number, l.n = true, i-5
 		}
-		r.labelled = append(r.labelled, l)
+		r.labelled[r.nLabelled] = l
+		r.nLabelled++
 	}
 	return r
 }
@@ -170,7 +175,7 @@ func mapDeepSecurity(ev *event.Event, m *parsecef.Message) {
 	ev.Set(event.FieldKind, "event")
 	c := classify(&r)
 	ev.SetString(ns+"event_class", c.String())
-	classMappers[c](ev, &r)
+	mapClass(ev, c, &r)
 	setNetworkType(ev)
 }
 
@@ -193,49 +198,49 @@ func mapHost(ev *event.Event, r *record) {
 		ev.SetString("host.hostname", name)
 		ev.SetString("server.name", name)
 	}
-	var ips []string
+	var ips [2]string
+	n := 0
 	for _, v := range [...]string{r.dvc, r.dvchost} {
-		if a, err := netip.ParseAddr(v); err == nil {
-			ips = append(ips, a.Unmap().String())
+		if a, ok := event.ParseAddr(v); ok {
+			ips[n] = event.AddrText(v, a)
+			n++
 		}
 	}
-	if len(ips) == 2 && ips[0] == ips[1] {
-		ips = ips[:1]
+	if n == 2 && ips[0] == ips[1] {
+		n = 1
 	}
-	ev.Set("host.ip", ips)
+	if n == 0 {
+		ev.Delete("host.ip")
+		return
+	}
+	ev.SetStrings("host.ip", ips[:n]...)
 }
 
 // mapLabelled stores each labelled custom field under its label as well
 // (cs2=0x00 ACK cs2Label=TCP Flags gives trendmicro.deepsecurity.tcp_flags),
 // and the Host ID (cn1) as host.id.
 func mapLabelled(ev *event.Event, r *record) {
-	for _, l := range r.labelled {
-		var v any = l.value
-		if l.number {
-			if n, ok := parseInt(l.value); ok {
-				v = n
-			}
-		}
+	for _, l := range r.labels() {
 		if l.number && l.n == 1 && (l.label == "" || strings.EqualFold(l.label, "Host ID")) {
 			ev.SetString("host.id", l.value)
 		}
-		if f := labelField(l.label); f != "" {
-			// A label never overwrites a field Trend Micro named itself.
-			ev.SetIfAbsent(f, v)
+		// A label never overwrites a field Trend Micro named itself.
+		if f := labelField(l.label); f != "" && !ev.Has(f) {
+			setNumberOrText(ev, f, l.value, l.number)
 		}
 	}
 }
 
-// mapVendorExtensions moves Trend Micro's own extension keys from
-// cef.extensions to the dataset's namespace in snake case
+// mapVendorExtensions keeps Trend Micro's own extension keys (which
+// parseLine does not give the generic mapping, so they are not under
+// cef.extensions) in the dataset's namespace in snake case
 // (TrendMicroDsTenantId → trendmicro.deepsecurity.tenant_id), and maps the
 // ones ECS has a home for.
 func mapVendorExtensions(ev *event.Event, m *parsecef.Message) {
 	for _, ext := range m.Extensions {
-		if !strings.HasPrefix(ext.Key, vendorPrefix) || len(ext.Key) == len(vendorPrefix) {
+		if !isVendorKey(ext.Key) {
 			continue
 		}
-		ev.Delete(cef.ExtensionField(ext.Key))
 		v := strings.TrimSpace(ext.Value)
 		if v == "" || v == "N/A" {
 			continue
@@ -256,22 +261,45 @@ func mapVendorExtensions(ev *event.Event, m *parsecef.Message) {
 			ev.SetString("process.command_line", v)
 			continue
 		case "CVE":
-			ev.Set("vulnerability.id", splitList(v, ','))
+			ev.SetStrings("vulnerability.id", splitList(v, ',')...)
 			continue
 		case "RelevantDetectionNames":
-			ev.Set(ns+"relevant_detection_names", splitList(v, ';'))
+			ev.SetStrings(ns+"relevant_detection_names", splitList(v, ';')...)
 			continue
 		case "Tags":
-			ev.Set(ns+"tags", splitList(v, ','))
+			ev.SetStrings(ns+"tags", splitList(v, ',')...)
 			continue
 		case "DetectionConfidence", "TenantId":
 			if n, ok := parseInt(v); ok {
-				ev.Set(labelField(rest), n)
+				ev.SetInt(labelField(rest), n)
 				continue
 			}
 		}
 		ev.SetString(labelField(rest), v)
 	}
+}
+
+// isVendorKey reports a key of Trend Micro's own: vendorPrefix and a name.
+func isVendorKey(k string) bool {
+	return len(k) > len(vendorPrefix) && strings.HasPrefix(k, vendorPrefix)
+}
+
+// vendorKeysLast moves Trend Micro's own keys to the end of exts, keeping
+// the order within each group, and returns how many keys are not the
+// vendor's: exts[:n] is what the generic CEF mapping is given. (Moving
+// them in place spares a filtered copy for every record; a record has
+// few vendor keys.)
+func vendorKeysLast(exts []parsecef.Extension) int {
+	n := len(exts)
+	for i := n - 1; i >= 0; i-- {
+		if isVendorKey(exts[i].Key) {
+			v := exts[i]
+			copy(exts[i:n-1], exts[i+1:n])
+			exts[n-1] = v
+			n--
+		}
+	}
+	return n
 }
 
 // knownFields holds the field names of the labels and vendor keys Trend
@@ -310,7 +338,7 @@ func labelField(label string) string {
 // setNetworkType names the IP version from the addresses the record has.
 func setNetworkType(ev *event.Event) {
 	for _, f := range [...]string{"source.ip", "destination.ip"} {
-		if a, err := netip.ParseAddr(ev.String(f)); err == nil {
+		if a, ok := event.ParseAddr(ev.String(f)); ok {
 			if a.Is4() {
 				ev.Set("network.type", "ipv4")
 			} else {
@@ -321,9 +349,20 @@ func setNetworkType(ev *event.Event) {
 	}
 }
 
+// setNumberOrText sets a custom field's value: a number field's as an
+// integer when it is one, anything else as text.
+func setNumberOrText(ev *event.Event, field, v string, number bool) {
+	if number {
+		if n, ok := parseInt(v); ok {
+			ev.SetInt(field, n)
+			return
+		}
+	}
+	ev.SetString(field, v)
+}
+
 func parseInt(s string) (int64, bool) {
-	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-	return n, err == nil
+	return decimal.ParseInt(strings.TrimSpace(s))
 }
 
 // splitList splits a separated list, dropping empty elements.

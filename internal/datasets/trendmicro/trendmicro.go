@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mamori-sec/mamori/internal/dataset"
@@ -62,7 +63,9 @@ func Claim(l dataset.Line) bool {
 	return isDeepSecurity(l.Body)
 }
 
-var deepSecurityVendor = []byte("|Trend Micro|Deep Security")
+const deepSecurityVendorText = "|Trend Micro|Deep Security"
+
+var deepSecurityVendor = []byte(deepSecurityVendorText)
 
 // isDeepSecurity looks at the CEF version and the first two header
 // fields only: no parse.
@@ -80,6 +83,9 @@ func isDeepSecurity(b []byte) bool {
 type parser struct {
 	loc *time.Location
 	now func() time.Time
+	// exts holds *[]parsecef.Extension to parse records' extensions into:
+	// they are needed only while a record is mapped.
+	exts sync.Pool
 }
 
 // Parse maps one record: a CEF line, a syslog message whose body is CEF, or
@@ -156,9 +162,11 @@ func wrapperTime(raw json.RawMessage) (time.Time, bool) {
 
 // parseLine maps a CEF line with or without a syslog header.
 func (p *parser) parseLine(line []byte, ref time.Time) (*event.Event, error) {
-	body := line
+	var body string // the record from "CEF:" on, copied from line once
 	var hdr *parsesyslog.Message
-	if !parsecef.Is(line) {
+	if parsecef.Is(line) {
+		body = string(line)
+	} else {
 		m := parsesyslog.Parse(line, ref, p.loc)
 		i := strings.Index(m.Body, "CEF:")
 		if i < 0 {
@@ -166,21 +174,34 @@ func (p *parser) parseLine(line []byte, ref time.Time) (*event.Event, error) {
 		}
 		// A tag the syslog parser could not tell from text ("dsa CEF:0|")
 		// stays in front of the record; the record starts at "CEF:".
-		body = []byte(m.Body[i:])
+		body = m.Body[i:]
 		if m.HeaderFound() || m.HasPriority {
 			hdr = &m
 		}
 	}
-	msg, err := parsecef.Parse(body)
+	exts, _ := p.exts.Get().(*[]parsecef.Extension)
+	if exts == nil {
+		exts = new([]parsecef.Extension)
+	}
+	defer p.exts.Put(exts)
+	msg, err := parsecef.ParseStringAppend(body, (*exts)[:0])
 	if err != nil {
 		return nil, fmt.Errorf("trendmicro: %w", err)
 	}
+	*exts = msg.Extensions // keep what it grew to
 	// Room for what CEF, Deep Security, the syslog header and the pipeline
-	// add: a map that grows rehashes every field.
-	ev := event.New(64 + 3*len(msg.Extensions))
-	cef.Map(ev, &msg, ref, p.loc)
-	if isDeepSecurity(body) {
+	// add: some forty fields, and one or two for each extension (the
+	// golden cases need 21 to 52 more fields than extensions).
+	ev := event.New(36 + 4*len(msg.Extensions)/3)
+	if isDeepSecurityString(body) {
+		// Trend Micro's own extensions go to the dataset's namespace, not
+		// under cef.extensions: the generic mapping does not see them.
+		generic := msg
+		generic.Extensions = msg.Extensions[:vendorKeysLast(msg.Extensions)]
+		cef.Map(ev, &generic, ref, p.loc)
 		mapDeepSecurity(ev, &msg)
+	} else {
+		cef.Map(ev, &msg, ref, p.loc)
 	}
 	if hdr != nil {
 		syslog.SetHeader(ev, hdr, p.loc, true)
@@ -189,4 +210,16 @@ func (p *parser) parseLine(line []byte, ref time.Time) (*event.Event, error) {
 		}
 	}
 	return ev, nil
+}
+
+// isDeepSecurityString is isDeepSecurity for a string.
+func isDeepSecurityString(s string) bool {
+	if len(s) <= 4 || s[:4] != "CEF:" || s[4] < '0' || s[4] > '9' {
+		return false
+	}
+	i := 4
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return strings.HasPrefix(s[i:], deepSecurityVendorText)
 }

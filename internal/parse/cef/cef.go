@@ -83,6 +83,13 @@ func Parse(line []byte) (Message, error) {
 
 // ParseString is Parse for a string; it does not copy the line.
 func ParseString(s string) (Message, error) {
+	return ParseStringAppend(s, nil)
+}
+
+// ParseStringAppend is ParseString that appends the extensions to exts:
+// a caller that parses many records can reuse one slice for them (the
+// strings never point into it).
+func ParseStringAppend(s string, exts []Extension) (Message, error) {
 	var m Message
 	s = strings.TrimRight(s, "\r\n")
 	if !strings.HasPrefix(s, "CEF:") {
@@ -114,31 +121,36 @@ func ParseString(s string) (Message, error) {
 	m.Version = v
 	m.DeviceVendor, m.DeviceProduct, m.DeviceVersion = fields[1], fields[2], fields[3]
 	m.SignatureID, m.Name, m.Severity = fields[4], fields[5], fields[6]
-	m.Extensions = parseExtensions(s, m.Extensions)
+	m.Extensions = parseExtensions(s, exts)
 	return m, nil
 }
 
 // cutHeaderField returns the text up to the first unescaped '|', undoing
-// \| and \\, and the text after that '|'.
+// \| and \\, and the text after that '|'. It jumps from '|' to '|' and
+// looks byte by byte only where a backslash is.
 func cutHeaderField(s string) (field, rest string, found bool) {
-	escaped := false
-	for i := 0; i < len(s); i++ {
+	bar := strings.IndexByte(s, '|')
+	if bs := strings.IndexByte(s, '\\'); bs >= 0 && (bar < 0 || bs < bar) {
+		return cutEscapedHeaderField(s, bs)
+	}
+	if bar < 0 {
+		return s, "", false
+	}
+	return s[:bar], s[bar+1:], true
+}
+
+// cutEscapedHeaderField is cutHeaderField for a field with a backslash at
+// s[bs] before its end.
+func cutEscapedHeaderField(s string, bs int) (field, rest string, found bool) {
+	for i := bs; i < len(s); i++ {
 		switch s[i] {
 		case '\\':
-			escaped = true
 			i++
 		case '|':
-			field = s[:i]
-			if escaped {
-				field = unescapeHeader(field)
-			}
-			return field, s[i+1:], true
+			return unescapeHeader(s[:i]), s[i+1:], true
 		}
 	}
-	if escaped {
-		return unescapeHeader(s), "", false
-	}
-	return s, "", false
+	return unescapeHeader(s), "", false
 }
 
 func unescapeHeader(s string) string {
@@ -156,28 +168,41 @@ func unescapeHeader(s string) string {
 // parseExtensions splits "k1=v1 k2=v two k3=v3". Each unescaped '=' that
 // follows a run of key characters at the start of the text or after a space
 // begins a pair; the value runs up to the space before the next such key.
-// Text before the first key is ignored.
+// Text before the first key is ignored. A backslash escapes the byte after
+// it. The scan jumps from '=' to '=' (and backslash to backslash) with
+// IndexByte rather than looking at every byte.
 func parseExtensions(s string, dst []Extension) []Extension {
 	key := ""
 	valStart := -1
 	escaped := false
-	for j := 0; j < len(s); j++ {
-		switch s[j] {
-		case '\\':
+	eq := indexFrom(s, 0, '=')
+	bs := indexFrom(s, 0, '\\')
+	for {
+		if bs < eq {
+			// The byte after a backslash is text, even an '='.
 			escaped = true
-			j++
-		case '=':
-			ks := keyStartBefore(s, j)
-			if ks < 0 || (valStart >= 0 && ks <= valStart) {
-				continue
+			next := bs + 2
+			bs = indexFrom(s, next, '\\')
+			if eq < next {
+				eq = indexFrom(s, next, '=')
 			}
-			if valStart >= 0 {
-				dst = append(dst, Extension{Key: key, Value: value(s[valStart:ks-1], escaped)})
-			} else if dst == nil {
-				dst = make([]Extension, 0, strings.Count(s[j:], "="))
-			}
-			key, valStart, escaped = s[ks:j], j+1, false
+			continue
 		}
+		if eq >= len(s) {
+			break
+		}
+		j := eq
+		eq = indexFrom(s, j+1, '=')
+		ks := keyStartBefore(s, j)
+		if ks < 0 || (valStart >= 0 && ks <= valStart) {
+			continue
+		}
+		if valStart >= 0 {
+			dst = append(dst, Extension{Key: key, Value: value(s[valStart:ks-1], escaped)})
+		} else if dst == nil {
+			dst = make([]Extension, 0, strings.Count(s[j:], "="))
+		}
+		key, valStart, escaped = s[ks:j], j+1, false
 	}
 	if valStart < 0 {
 		return dst
@@ -186,6 +211,18 @@ func parseExtensions(s string, dst []Extension) []Extension {
 		valStart = len(s)
 	}
 	return append(dst, Extension{Key: key, Value: value(s[valStart:], escaped)})
+}
+
+// indexFrom returns the index of the first c in s at or after from, or
+// len(s) when there is none.
+func indexFrom(s string, from int, c byte) int {
+	if from >= len(s) {
+		return len(s)
+	}
+	if i := strings.IndexByte(s[from:], c); i >= 0 {
+		return from + i
+	}
+	return len(s)
 }
 
 // keyStartBefore returns where the key ending just before s[eq] starts, or
@@ -237,7 +274,14 @@ func unescapeValue(s string) string {
 }
 
 // isKeyChar reports whether c may appear in an extension key.
-func isKeyChar(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-		c == '_' || c == '.' || c == '-' || c == '[' || c == ']'
-}
+func isKeyChar(c byte) bool { return keyChars[c] }
+
+// keyChars holds the bytes an extension key is made of: a table, since
+// every '=' of a record has the key before it checked byte by byte.
+var keyChars = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '_' || c == '.' || c == '-' || c == '[' || c == ']'
+	}
+	return t
+}()

@@ -165,3 +165,82 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 }
+
+// FuzzScanAgrees checks the IndexByte scans of the header and the
+// extension against the byte-by-byte reading they replace (below), which
+// is the specification: same fields, keys and values for any input.
+func FuzzScanAgrees(f *testing.F) {
+	for _, s := range []string{
+		`a\|b|c\\d|rest`, `no bar \ at all\`, `|`, `\|`, `x\`,
+		`k=v\=w x=\\ y=a b c z=`, ` =x a= =b c\`, `a=1 b=x\\=y c=\=d e=f\`,
+		`request=https://h/p?id\=1 OR 1\=1 act=block`, `k==v a=b=c d= e`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		gf, gr, gok := cutHeaderField(s)
+		wf, wr, wok := cutHeaderFieldRef(s)
+		if gf != wf || gr != wr || gok != wok {
+			t.Fatalf("cutHeaderField(%q) = %q %q %v, want %q %q %v", s, gf, gr, gok, wf, wr, wok)
+		}
+		got := parseExtensions(s, nil)
+		want := parseExtensionsRef(s, nil)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("parseExtensions(%q) =\n%q\nwant\n%q", s, got, want)
+		}
+	})
+}
+
+// cutHeaderFieldRef reads a header field byte by byte.
+func cutHeaderFieldRef(s string) (field, rest string, found bool) {
+	escaped := false
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			escaped = true
+			i++
+		case '|':
+			field = s[:i]
+			if escaped {
+				field = unescapeHeader(field)
+			}
+			return field, s[i+1:], true
+		}
+	}
+	if escaped {
+		return unescapeHeader(s), "", false
+	}
+	return s, "", false
+}
+
+// parseExtensionsRef reads the extension byte by byte.
+func parseExtensionsRef(s string, dst []Extension) []Extension {
+	key := ""
+	valStart := -1
+	escaped := false
+	for j := 0; j < len(s); j++ {
+		switch s[j] {
+		case '\\':
+			escaped = true
+			j++
+		case '=':
+			ks := keyStartBefore(s, j)
+			if ks < 0 || (valStart >= 0 && ks <= valStart) {
+				continue
+			}
+			if valStart >= 0 {
+				dst = append(dst, Extension{Key: key, Value: value(s[valStart:ks-1], escaped)})
+			} else if dst == nil {
+				dst = make([]Extension, 0, strings.Count(s[j:], "="))
+			}
+			key, valStart, escaped = s[ks:j], j+1, false
+		}
+	}
+	if valStart < 0 {
+		return dst
+	}
+	if valStart > len(s) {
+		valStart = len(s)
+	}
+	return append(dst, Extension{Key: key, Value: value(s[valStart:], escaped)})
+}
