@@ -27,8 +27,13 @@ func Normalize(ds dataset.Dataset, rec dataset.Record, key string, index int64, 
 		parsed = []*event.Event{e}
 		failed = true
 	}
+	// One copy of the record serves as event.original of all its events.
+	var original string
 	for sub, e := range parsed {
-		complete(e, ds.Name, rec, key, index, sub, now)
+		if original == "" && !e.Has(event.FieldOriginal) {
+			original = string(rec.Data)
+		}
+		complete(e, ds.Name, rec, original, key, index, sub, now)
 	}
 	return parsed, failed
 }
@@ -40,13 +45,22 @@ var CompletedFields = []string{event.FieldID, event.FieldDataset, event.FieldOri
 	event.FieldTimestamp, event.FieldError, event.FieldKind}
 
 // complete does to one parsed event what Normalize does after parsing.
-func complete(e *event.Event, dataset string, rec dataset.Record, key string, index int64, sub int, now time.Time) {
-	e.Set(event.FieldID, event.ID(key, index, sub))
-	e.SetIfAbsent(event.FieldDataset, dataset)
-	e.SetIfAbsent(event.FieldOriginal, string(rec.Data))
-	e.Set(event.FieldIngested, now)
+// original is the record's text as a string, or "" to have it made here.
+// The typed setters store the values without boxing each one.
+func complete(e *event.Event, dataset string, rec dataset.Record, original, key string, index int64, sub int, now time.Time) {
+	e.SetString(event.FieldID, event.ID(key, index, sub))
+	if !e.Has(event.FieldDataset) {
+		e.SetString(event.FieldDataset, dataset)
+	}
+	if !e.Has(event.FieldOriginal) {
+		if original == "" {
+			original = string(rec.Data)
+		}
+		e.SetString(event.FieldOriginal, original)
+	}
+	e.SetTime(event.FieldIngested, now)
 	if e.Time().IsZero() {
-		e.Set(event.FieldTimestamp, receivedOr(rec.Received, now))
+		e.SetTime(event.FieldTimestamp, receivedOr(rec.Received, now))
 	}
 	e.FillRelated()
 }
