@@ -95,28 +95,19 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	cfg.Binary = exe
 
 	rep, err := bench.Run(ctx, cfg)
-	if err != nil {
-		fmt.Fprintf(stderr, "mamori bench: %v\n", err)
-		return exitError
-	}
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		err = enc.Encode(rep)
-	} else {
-		err = rep.WriteText(stdout)
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "mamori bench: write report: %v\n", err)
-		return exitError
-	}
-	return exitOK
+	return printReport(rep, err, *asJSON, stdout, stderr)
 }
 
 // runLatencyBench runs `mamori bench --alert-latency` and prints its
 // report.
 func runLatencyBench(ctx context.Context, cfg bench.LatencyConfig, asJSON bool, stdout, stderr io.Writer) int {
 	rep, err := bench.RunLatency(ctx, cfg)
+	return printReport(rep, err, asJSON, stdout, stderr)
+}
+
+// printReport prints a bench report as text or JSON, or the error that
+// stopped the bench.
+func printReport(rep interface{ WriteText(io.Writer) error }, err error, asJSON bool, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "mamori bench: %v\n", err)
 		return exitError

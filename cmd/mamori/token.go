@@ -52,21 +52,6 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return exitError
 }
 
-// tokenConfig reads the configuration the token commands work with.
-func tokenConfig(cfgPath, dataDir string) (config.Config, error) {
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		return cfg, err
-	}
-	if dataDir != "" {
-		cfg.DataDir = dataDir
-	}
-	if err := cfg.Finish(); err != nil {
-		return cfg, fmt.Errorf("configuration is invalid:\n%w", err)
-	}
-	return cfg, nil
-}
-
 // actor names who runs a token command in the audit log.
 func actor() string {
 	name := os.Getenv("USER")
@@ -123,7 +108,7 @@ func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			return fail(err)
 		}
 	}
-	cfg, err := tokenConfig(*cfgPath, *dataDir)
+	cfg, err := loadConfig(*cfgPath, *dataDir)
 	if err != nil {
 		return fail(err)
 	}
@@ -167,7 +152,7 @@ func tokenList(args []string, stdout, stderr io.Writer) int {
 	if _, done, code := parseFlags(fs, args); done {
 		return code
 	}
-	cfg, err := tokenConfig(*cfgPath, *dataDir)
+	cfg, err := loadConfig(*cfgPath, *dataDir)
 	if err != nil {
 		fmt.Fprintf(stderr, "mamori token list: %v\n", err)
 		return exitError
@@ -231,7 +216,7 @@ func tokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintln(stderr, "mamori token revoke: give one token id (mamori token list)")
 		return exitError
 	}
-	cfg, err := tokenConfig(*cfgPath, *dataDir)
+	cfg, err := loadConfig(*cfgPath, *dataDir)
 	if err != nil {
 		fmt.Fprintf(stderr, "mamori token revoke: %v\n", err)
 		return exitError
