@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -47,6 +48,8 @@ type Server struct {
 	// those routes out.
 	Alerts Alerts
 	Rules  Rules
+	// Pprof serves Go's profiling endpoints under /debug/pprof/.
+	Pprof bool
 	// Sources tracks listener rates and stale datasets for
 	// /api/v1/sources; nil reports the listeners without rates.
 	Sources *Sources
@@ -67,6 +70,13 @@ func (s *Server) Handler() http.Handler {
 	}
 	s.routeDetection(mux)
 	s.routeConsole(mux)
+	if s.Pprof {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	if s.Metrics != nil {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
 	}

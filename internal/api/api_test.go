@@ -157,3 +157,22 @@ func TestSearchRejectsABadCountMode(t *testing.T) {
 		t.Fatalf("count=maybe: %d %v", resp.StatusCode, m)
 	}
 }
+
+func TestPprofOnlyWhenConfigured(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		s := &Server{Datasets: datasets.Builtin(datasets.Options{}), Metrics: metrics.New(),
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test", Pprof: on}
+		ts := httptest.NewServer(s.Handler())
+		resp, err := http.Get(ts.URL + "/debug/pprof/heap?debug=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		ts.Close()
+		served := resp.StatusCode == http.StatusOK && bytes.Contains(body, []byte("heap profile"))
+		if served != on {
+			t.Errorf("pprof %v: /debug/pprof/heap answered %d (%d bytes)", on, resp.StatusCode, len(body))
+		}
+	}
+}

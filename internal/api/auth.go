@@ -50,7 +50,9 @@ func openPath(p string) bool {
 
 // isAPI tells API routes (answered 401) from console pages (redirected to
 // the login page).
-func isAPI(p string) bool { return strings.HasPrefix(p, "/api/") || p == "/metrics" }
+func isAPI(p string) bool {
+	return strings.HasPrefix(p, "/api/") || p == "/metrics" || strings.HasPrefix(p, "/debug/")
+}
 
 func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions

@@ -111,7 +111,7 @@ func (a *App) Serve(ctx context.Context, version string, ready func(addrs map[st
 	if a.Config.HTTP.Address != "" {
 		srv := &api.Server{Sink: a.Intake, Datasets: a.Datasets, Searcher: a.Searcher, Metrics: a.Metrics,
 			Logger: a.Logger, Now: a.now, MaxBodyBytes: int64(a.Config.HTTP.MaxBodyBytes), Version: version,
-			Health: a.health, Scan: a.scanAll}
+			Health: a.health, Scan: a.scanAll, Pprof: a.Config.HTTP.Pprof}
 		if a.Detect != nil {
 			srv.Alerts, srv.Rules = a.Detect, a.Detect
 		}

@@ -187,6 +187,9 @@ func TestPermitted(t *testing.T) {
 		{Metrics, "GET", "/metrics", true},
 		{Metrics, "GET", "/api/v1/alerts", false},
 		{Metrics, "POST", "/api/v1/intake/cef", false},
+		{Analyst, "GET", "/debug/pprof/heap", false},
+		{Metrics, "GET", "/debug/pprof/heap", false},
+		{Admin, "GET", "/debug/pprof/heap", true},
 	} {
 		if got := Permitted(tc.role, tc.method, tc.path); got != tc.want {
 			t.Errorf("Permitted(%s, %s %s) = %v, want %v", tc.role, tc.method, tc.path, got, tc.want)

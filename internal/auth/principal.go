@@ -105,6 +105,8 @@ func Permitted(role Role, method, path string) bool {
 		return true
 	case path == "/metrics":
 		return role == Metrics
+	case strings.HasPrefix(path, "/debug/"):
+		return false // profiles: admins only
 	case method == "POST" && (strings.HasPrefix(path, "/api/v1/intake/") || path == "/api/v1/archive/scan"):
 		return role == Ingest
 	case role != Analyst:

@@ -160,6 +160,10 @@ type HTTP struct {
 	// TLSCert and TLSKey enable HTTPS.
 	TLSCert string `yaml:"tls_cert"`
 	TLSKey  string `yaml:"tls_key"`
+	// Pprof serves Go's profiling endpoints under /debug/pprof/ on this
+	// listener (admins only once users are configured): for finding where
+	// memory and CPU go in production.
+	Pprof bool `yaml:"pprof"`
 }
 
 // Listener is one syslog listener.
