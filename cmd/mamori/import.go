@@ -169,6 +169,7 @@ func importLocal(ctx context.Context, cfgPath, dataDir, dsName string, files []s
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	applyGoMemoryLimit(cfg, logger)
 	a, err := app.Open(ctx, cfg, logger)
 	if err != nil {
 		return err

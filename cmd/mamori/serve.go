@@ -74,6 +74,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitError
 	}
 	defer stopProfile()
+	applyGoMemoryLimit(cfg, logger)
 	book, err := loadServeRules(cfg, logger)
 	if err != nil {
 		logger.Error("cannot start", "err", err)
