@@ -270,10 +270,10 @@ func Default() Config {
 			{Protocol: "udp", Address: "127.0.0.1:5514"},
 			{Protocol: "tcp", Address: "127.0.0.1:5514"},
 		},
-		Store:      Store{MemoryLimit: "512MB"},
+		Store: Store{MemoryLimit: "512MB"},
 		Processing: Processing{Workers: 2, BatchRecords: 20000, MaxPendingBytes: 2 << 30, ScanInterval: Duration(time.Minute),
 			GoMemoryLimit: 400 << 20},
-		Retention:  Retention{Default: Duration(90 * 24 * time.Hour), Interval: Duration(time.Hour)},
+		Retention: Retention{Default: Duration(90 * 24 * time.Hour), Interval: Duration(time.Hour)},
 	}
 }
 
