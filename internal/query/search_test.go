@@ -435,8 +435,8 @@ func TestCompileShape(t *testing.T) {
 			[]any{"denied", `$."event"."type"`, `$."event"."type"[*]`, `$."event"."type"`, "denied"}},
 		{"Alice", "((regexp_matches(lower(original), ?)) OR (regexp_matches(lower(message), ?)) OR " +
 			"(len(list_filter(related_user, x -> (lower(x) = ?))) > 0) OR (len(list_filter(related_hosts, x -> (lower(x) = ?))) > 0) OR " +
-			"(len(list_filter(related_hash, x -> (lower(x) = ?))) > 0))",
-			[]any{alicePattern, alicePattern, "alice", "alice", "alice"}},
+			"(len(list_filter(CASE json_type(doc, ?) WHEN 'ARRAY' THEN list_transform(json_extract(doc, ?), v -> CASE WHEN json_type(v) IN ('OBJECT', 'ARRAY') THEN NULL ELSE json_extract_string(v, '$') END) WHEN 'OBJECT' THEN CAST([] AS VARCHAR[]) ELSE [json_extract_string(doc, ?)] END, x -> (lower(x) = ?))) > 0))",
+			[]any{alicePattern, alicePattern, "alice", "alice", `$."related"."hash"`, `$."related"."hash"[*]`, `$."related"."hash"`, "alice"}},
 	} {
 		where, args, err := ToSQL(tc.q)
 		if err != nil {

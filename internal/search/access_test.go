@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/mamori-sec/mamori/internal/query"
@@ -153,5 +154,27 @@ func TestSearchHonoursContextAccess(t *testing.T) {
 	}
 	if len(res.Events) != 0 {
 		t.Fatalf("request access widened the context's: %d events", len(res.Events))
+	}
+}
+
+// TestRelatedHashFoundWithoutAColumn: related.hash is not a promoted
+// column; a hash is still found by field and as a bare keyword, and only
+// in the event that holds it.
+func TestRelatedHashFoundWithoutAColumn(t *testing.T) {
+	const sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+	var lines []string
+	for i := 0; i < 20; i++ {
+		lines = append(lines, "<13>Nov 20 00:00:00 app-01 myapp: nothing to see "+strings.Repeat("x", i))
+	}
+	lines[13] = "<134>Nov 20 00:13:00 av-01 CEF:0|Acme|AV|1.0|100|Malware found|8|src=10.0.0.9 fileHash=" + sha + " fname=evil.exe"
+	s := fixture(t, lines)
+	for _, q := range []string{"related.hash:" + sha, "file.hash.sha256:" + sha, sha, strings.ToUpper(sha)} {
+		res, err := s.Search(context.Background(), Request{Query: q, Count: true})
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		if len(res.Events) != 1 || res.Total != 1 || res.Events[0].String("host.name") != "av-01" {
+			t.Errorf("%s: %d events (total %d), want the av-01 event alone", q, len(res.Events), res.Total)
+		}
 	}
 }

@@ -43,7 +43,9 @@ var Columns = []Column{
 	{"related.ip", "related_ip", IPList},
 	{"related.user", "related_user", TextList},
 	{"related.hosts", "related_hosts", TextList},
-	{"related.hash", "related_hash", TextList},
+	// related.hash is not promoted: hashes are rare, long, random tokens,
+	// which the block filters find as well as a column would, and as a
+	// column they were 4 % of the whole store (45 MB at 10 M events).
 }
 
 // EventsDDL creates the events table: the promoted columns, then where the
@@ -67,7 +69,6 @@ const EventsDDL = `CREATE TABLE IF NOT EXISTS events (
 	related_ip VARCHAR[],
 	related_user VARCHAR[],
 	related_hosts VARCHAR[],
-	related_hash VARCHAR[],
 	blk BIGINT NOT NULL,
 	off INTEGER NOT NULL,
 	sub INTEGER NOT NULL

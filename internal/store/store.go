@@ -161,6 +161,8 @@ func (s *Store) migrate(ctx context.Context) error {
 		`CREATE TABLE IF NOT EXISTS meta (name VARCHAR PRIMARY KEY, value VARCHAR)`,
 		// Added after the first release of the blocks table.
 		`ALTER TABLE blocks ADD COLUMN IF NOT EXISTS header BLOB`,
+		// related.hash was promoted until 2026-11-23 (see Columns).
+		`ALTER TABLE events DROP COLUMN IF EXISTS related_hash`,
 		// Alerts and their notification outbox (alerts.go).
 		AlertsDDL, OutboxDDL,
 	} {
