@@ -333,3 +333,34 @@ func TestConsolePages(t *testing.T) {
 		t.Errorf("the API is not a console page: %d %v", resp.StatusCode, resp.Header)
 	}
 }
+
+// TestStaleListener: a listener that stopped receiving for its dataset's
+// stale time is flagged; one still receiving is not.
+func TestStaleListener(t *testing.T) {
+	m := metrics.New()
+	t0 := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	now := t0
+	src := NewSources(m, func(string) time.Duration { return 10 * time.Minute }, func() time.Time { return now })
+	quiet := m.RecordsReceived.WithLabelValues("syslog", "syslog-udp")
+	busy := m.RecordsReceived.WithLabelValues("syslog", "syslog-tcp")
+	quiet.Add(5)
+	busy.Add(5)
+	for i := 1; i <= 30; i++ {
+		now = t0.Add(time.Duration(i) * time.Minute)
+		busy.Add(1)
+		src.Sample()
+		if i == 5 {
+			quiet.Add(1) // its last record, 25 minutes before the end
+		}
+	}
+	got := map[string]ListenerSource{}
+	for _, l := range src.listeners(now) {
+		got[l.Listener] = l
+	}
+	if l := got["syslog-udp"]; !l.Stale || l.StaleAfter != "10m" {
+		t.Errorf("quiet listener %+v, want stale after 10m", l)
+	}
+	if l := got["syslog-tcp"]; l.Stale {
+		t.Errorf("busy listener flagged stale: %+v", l)
+	}
+}

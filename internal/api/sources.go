@@ -148,6 +148,11 @@ type ListenerSource struct {
 	// LastRecord is when a record was last seen arriving, to the sampling
 	// interval; absent when none arrived since sampling began.
 	LastRecord *time.Time `json:"last_record,omitempty"`
+	// Stale: nothing arrived on this listener for its dataset's
+	// StaleAfter (a sender that stopped), counted from the first sample
+	// when nothing arrived since.
+	Stale      bool   `json:"stale"`
+	StaleAfter string `json:"stale_after,omitempty"`
 }
 
 // listeners reports every listener series as of now.
@@ -190,6 +195,16 @@ func (t *Sources) listeners(now time.Time) []ListenerSource {
 		}
 		if n := len(t.samples); n > 0 && v > t.samples[n-1].counts[k] {
 			ls.LastRecord = &now
+		}
+		if t.StaleFor != nil && len(t.samples) > 0 {
+			if after := t.StaleFor(k.dataset); after > 0 {
+				since := t.samples[0].at
+				if ls.LastRecord != nil {
+					since = *ls.LastRecord
+				}
+				ls.StaleAfter = formatWidth(after)
+				ls.Stale = now.Sub(since) > after
+			}
 		}
 		out = append(out, ls)
 	}

@@ -1,6 +1,7 @@
 // Sources: what arrives from where — per dataset and per listener, rates,
 // last events, parse failures with examples, and the processing lag.
-// Stale datasets (nothing stored for console.stale_after) are flagged.
+// Stale datasets (nothing stored for console.stale_after) and stale
+// listeners (nothing received for as long) are flagged.
 import { h, clear, fill, fmtTime, fmtNum, fmtRate, fmtAgo, fmtBytes } from './dom.js';
 import { api } from './api.js';
 import { link } from './nav.js';
@@ -37,10 +38,11 @@ async function load(box, stamp) {
   }
   stamp.textContent = `as of ${fmtTime(d.now)} UTC`;
   const now = new Date(d.now).getTime();
-  const stale = d.datasets.filter((x) => x.stale);
+  const stale = d.datasets.filter((x) => x.stale).map((x) => x.dataset)
+    .concat(d.listeners.filter((l) => l.stale).map((l) => `${l.listener} (${l.dataset})`));
   const p = d.processing;
   fill(box,
-    stale.length ? h('p', { class: 'warn', role: 'status' }, `${stale.length} stale: `, stale.map((x) => x.dataset).join(', ')) : null,
+    stale.length ? h('p', { class: 'warn', role: 'status' }, `${stale.length} stale: `, stale.join(', ')) : null,
     h('p', { class: 'small' },
       `Processing lag ${p.lag_seconds.toFixed(1)} s · queue ${fmtNum(p.queue_objects)} objects (${fmtBytes(p.queue_bytes)})`,
       p.ingest_latency_avg_s ? ` · receive → stored ${p.ingest_latency_avg_s.toFixed(2)} s on average` : ''),
@@ -52,12 +54,13 @@ async function load(box, stamp) {
     d.datasets.length ? null : h('p', { class: 'muted' }, 'No events stored yet.'),
     h('h3', null, 'Listeners ', h('span', { class: 'muted small' }, 'records received since the server started')),
     h('table', { class: 'list', id: 'listeners' },
-      h('thead', null, h('tr', null, ['Listener', 'Dataset', 'Records/s (1m)', 'Records/s (1h)', 'Records', 'Last record'].map((t) => h('th', null, t)))),
-      h('tbody', null, d.listeners.map((l) => h('tr', null,
+      h('thead', null, h('tr', null, ['Listener', 'Dataset', 'Records/s (1m)', 'Records/s (1h)', 'Records', 'Last record', 'Status'].map((t) => h('th', null, t)))),
+      h('tbody', null, d.listeners.map((l) => h('tr', { class: l.stale ? 'stale' : '' },
         h('td', null, l.listener), h('td', null, l.dataset),
         h('td', { class: 'num' }, fmtRate(l.per_second_1m)), h('td', { class: 'num' }, fmtRate(l.per_second_1h)),
         h('td', { class: 'num' }, fmtNum(l.records)),
-        h('td', null, l.last_record ? fmtAgo(l.last_record, now) : '–'))))),
+        h('td', null, l.last_record ? fmtAgo(l.last_record, now) : '–'),
+        h('td', null, l.stale ? h('span', { class: 'badge stale', title: `nothing received for more than ${l.stale_after}` }, `stale > ${l.stale_after}`) : 'ok'))))),
     d.listeners.length ? null : h('p', { class: 'muted' }, 'Nothing received since the server started.'));
 }
 
