@@ -22,9 +22,12 @@ type HistogramRequest struct {
 	Access *Access
 	// VerifyBlocks and VerifyTime bound the work spent checking events one
 	// by one for a query the SQL cannot decide alone (a keyword, a field
-	// that is not promoted): at most this many candidate blocks (default
-	// 32) and about this long (default 150 ms). Past either bound the
-	// other candidate blocks' counts are estimated.
+	// that is not promoted): at most this many candidate blocks and about
+	// this long. Past either bound the other candidate blocks' counts are
+	// estimated. By default a rare term's candidates (up to 128 blocks,
+	// which a 30-day range's 1 % false positives alone can reach) are all
+	// checked within 350 ms, so its few hits are counted, not estimated;
+	// more candidates are sampled, 32 blocks within 150 ms.
 	VerifyBlocks int
 	VerifyTime   time.Duration
 }
@@ -58,10 +61,12 @@ type Histogram struct {
 }
 
 const (
-	defaultBuckets      = 60
-	maxBuckets          = 1000
-	defaultVerifyBlocks = 32
-	defaultVerifyTime   = 150 * time.Millisecond
+	defaultBuckets       = 60
+	maxBuckets           = 1000
+	defaultVerifyBlocks  = 32
+	defaultVerifyTime    = 150 * time.Millisecond
+	defaultVerifyAll     = 128
+	defaultVerifyAllTime = 350 * time.Millisecond
 	// inListBlocks is the most candidate blocks named in an IN list; past
 	// it every block of the range is counted and the others dropped.
 	inListBlocks = 2000
@@ -198,13 +203,19 @@ func (s *Searcher) verifiedHistogram(ctx context.Context, n query.Node, rq store
 	if len(cands) == 0 {
 		return nil
 	}
-	maxBlocks := r.VerifyBlocks
+	few := r.VerifyBlocks <= 0 && len(cands) <= defaultVerifyAll
+	maxBlocks, budget := r.VerifyBlocks, r.VerifyTime
 	if maxBlocks <= 0 {
 		maxBlocks = defaultVerifyBlocks
+		if few {
+			maxBlocks = defaultVerifyAll
+		}
 	}
-	budget := r.VerifyTime
 	if budget <= 0 {
 		budget = defaultVerifyTime
+		if few {
+			budget = defaultVerifyAllTime
+		}
 	}
 	// The sample: every candidate when they are few enough, otherwise
 	// blocks evenly spaced over the candidates (which are in time order),

@@ -178,3 +178,40 @@ func FuzzBucketWidth(f *testing.F) {
 		}
 	})
 }
+
+// TestHistogramCountsARareTermsCandidatesAll: by default a term whose
+// candidate blocks are past the sample's 32 but few (a rare IOC over a
+// month meets about 1 % of blocks falsely) is still counted exactly; many
+// more are sampled.
+func TestHistogramCountsARareTermsCandidatesAll(t *testing.T) {
+	var lines []string
+	for i := 0; i < 300; i++ {
+		lines = append(lines, fmt.Sprintf("<38>Nov 20 %02d:%02d:00 web-01 sshd[1]: Failed password for needle%d from 198.51.100.1 port 22", i/60, i%60, i%2))
+	}
+	s := fixture(t, lines) // 3 records a block: the 150 needle0 lines are in 100 blocks
+	ctx := context.Background()
+	h, err := s.Histogram(ctx, HistogramRequest{Query: "needle0", From: t0, To: t0.Add(5 * time.Hour), Buckets: 5,
+		VerifyTime: time.Minute}) // the block bound is under test, not the clock
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for _, b := range h.Buckets {
+		total += b.Count
+	}
+	if !h.Exact || h.CandidateBlocks <= defaultVerifyBlocks || total != 150 {
+		t.Fatalf("rare term over %d candidate blocks: %v, total %d, want exact 150", h.CandidateBlocks, h, total)
+	}
+	lines = nil
+	for i := 0; i < 600; i++ {
+		lines = append(lines, fmt.Sprintf("<38>Nov 20 %02d:%02d:00 web-01 sshd[1]: Failed password for common from 198.51.100.1 port 22", i/60, i%60))
+	}
+	s = fixture(t, lines)
+	h, err = s.Histogram(ctx, HistogramRequest{Query: "common", From: t0, To: t0.Add(10 * time.Hour), Buckets: 5, VerifyTime: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Exact || h.VerifiedBlocks > defaultVerifyBlocks || h.CandidateBlocks <= defaultVerifyAll {
+		t.Fatalf("common term: %v, want a sample of at most %d blocks", h, defaultVerifyBlocks)
+	}
+}
