@@ -228,8 +228,10 @@ type Processing struct {
 	// MaxPendingBytes applies back-pressure to intake once this many bytes
 	// of archived objects wait to be processed (default 2 GiB).
 	MaxPendingBytes ByteSize `yaml:"max_pending_bytes"`
-	// ScanInterval is how often source prefixes and the raw/ prefix are
-	// listed for objects nobody announced (default 1m).
+	// ScanInterval is how often source prefixes are listed for objects
+	// nobody announced (default 1m). mamori's own raw/ prefix is listed at
+	// start and on request (POST /api/v1/archive/scan): its objects are
+	// announced by the intake that writes them.
 	ScanInterval Duration `yaml:"scan_interval"`
 	// GoMemoryLimit is a soft limit on the Go heap (runtime/debug's
 	// SetMemoryLimit; default 400MiB, 0 for none; the GOMEMLIMIT
