@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,53 +8,24 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mamori-sec/mamori/internal/console"
-	"github.com/mamori-sec/mamori/internal/dataset"
 	"github.com/mamori-sec/mamori/internal/datasets"
 	"github.com/mamori-sec/mamori/internal/metrics"
-	"github.com/mamori-sec/mamori/internal/pipeline"
-	"github.com/mamori-sec/mamori/internal/query"
 	"github.com/mamori-sec/mamori/internal/search"
-	"github.com/mamori-sec/mamori/internal/store"
+	"github.com/mamori-sec/mamori/internal/search/searchtest"
 )
 
 var ingestAt = time.Date(2026, 11, 20, 1, 0, 0, 0, time.UTC)
-
-// memRecords serves objects' records from memory.
-type memRecords map[string][]dataset.Record
-
-func (m memRecords) OpenRecords(_ context.Context, key string) (pipeline.RecordReader, error) {
-	return &memRecordReader{recs: m[key], i: -1}, nil
-}
-
-type memRecordReader struct {
-	recs []dataset.Record
-	i    int
-}
-
-func (r *memRecordReader) Next() bool             { r.i++; return r.i < len(r.recs) }
-func (r *memRecordReader) Record() dataset.Record { return r.recs[r.i] }
-func (r *memRecordReader) Err() error             { return nil }
-func (r *memRecordReader) Close() error           { return nil }
 
 // consoleLines are 40 sshd lines a minute apart from 00:00 (hosts web-00
 // to web-03 in turn, alice one user in ten), a Deep Security CEF line and
 // an application line, all mentioning needle or 203.0.113.9.
 func consoleLines() []string {
-	var lines []string
-	for i := 0; i < 40; i++ {
-		who := "bob"
-		if i%10 == 3 {
-			who = "alice"
-		}
-		lines = append(lines, fmt.Sprintf("<38>Nov 20 00:%02d:00 web-%02d sshd[%d]: Failed password for %s from 198.51.100.%d port 22", i, i%4, 100+i, who, i))
-	}
-	return append(lines,
+	return append(searchtest.SSHDLines(),
 		"<134>Nov 20 00:41:00 dsa-01 CEF:0|Trend Micro|Deep Security Agent|20.0.1|20|Log for TCP Port Scan|5|cn1=1 cn1Label=Host ID dvc=10.0.0.5 act=Reset src=203.0.113.9 dst=10.0.0.5 proto=TCP spt=44521 dpt=22 msg=needle",
 		"<13>Nov 20 00:42:00 app-01 myapp: needle seen from 203.0.113.9")
 }
@@ -64,35 +34,13 @@ func consoleLines() []string {
 // do not parse, processed at ingestAt, and serves the API over them.
 func consoleServer(t *testing.T, now time.Time, access *search.Access) (*Server, *httptest.Server) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "db"), store.Options{Functions: query.RegisterFunctions})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
 	reg := datasets.Builtin(datasets.Options{})
-	src := memRecords{}
 	t0 := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
-	objects := []struct{ key, ds string }{
-		{"raw/syslog/2026/11/20/00/a.ndjson.zst", "syslog"},
-		{"raw/aws.cloudtrail/2026/11/20/00/b.ndjson.zst", "aws.cloudtrail"},
-	}
-	for i, l := range consoleLines() {
-		src[objects[0].key] = append(src[objects[0].key], dataset.Record{Data: []byte(l), Received: t0.Add(time.Duration(i) * time.Minute)})
-	}
-	for _, l := range []string{"not json at all", "{broken"} {
-		src[objects[1].key] = append(src[objects[1].key], dataset.Record{Data: []byte(l), Received: t0})
-	}
-	p := &pipeline.Processor{Source: src, Store: st, Datasets: reg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Now: func() time.Time { return ingestAt }, BatchRecords: 7, BlockRecords: 3, Index: search.IndexBlock}
-	for _, o := range objects {
-		if _, err := st.AddObject(ctx, store.Object{Key: o.key, Dataset: o.ds, Created: t0}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := p.Process(ctx, o.key); err != nil {
-			t.Fatal(err)
-		}
-	}
+	st := searchtest.Load(t, searchtest.Options{Datasets: reg, Index: search.IndexBlock, Created: t0, Now: ingestAt, BatchRecords: 7, BlockRecords: 3},
+		searchtest.Object{Key: "raw/syslog/2026/11/20/00/a.ndjson.zst", Dataset: "syslog",
+			Records: searchtest.Records(consoleLines(), t0, time.Minute, "")},
+		searchtest.Object{Key: "raw/aws.cloudtrail/2026/11/20/00/b.ndjson.zst", Dataset: "aws.cloudtrail",
+			Records: searchtest.Records([]string{"not json at all", "{broken"}, t0, 0, "")})
 	m := metrics.New()
 	s := &Server{Datasets: reg, Searcher: search.New(st, reg, m), Metrics: m,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now }, Version: "test"}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"testing"
+
+	"github.com/mamori-sec/mamori/internal/search/searchtest"
 )
 
 // facetOf returns the facet of field.
@@ -35,7 +37,7 @@ func countValues(t *testing.T, s *Searcher, q, field string) map[string]int64 {
 }
 
 func TestFacetsCountEveryMatchOfAnExactQuery(t *testing.T) {
-	s := fixture(t, histogramLines())
+	s := fixture(t, searchtest.SSHDLines())
 	ctx := context.Background()
 	q := "NOT host.name:web-03"
 	f, err := s.Facets(ctx, FacetsRequest{Query: q, Size: 2})
@@ -69,7 +71,7 @@ func TestFacetsCountEveryMatchOfAnExactQuery(t *testing.T) {
 }
 
 func TestFacetsSampleAVerifiedQuery(t *testing.T) {
-	s := fixture(t, histogramLines())
+	s := fixture(t, searchtest.SSHDLines())
 	ctx := context.Background()
 	// A keyword needs its matches checked: the values are counted on the
 	// first matches, here all of them, so the counts are complete.
@@ -129,7 +131,7 @@ func TestFacetsHonourAccess(t *testing.T) {
 // query's facets are counted on a random sample by the database and
 // scaled to estimate every match, and say so.
 func TestFacetsEstimatePastExactRows(t *testing.T) {
-	s := fixture(t, histogramLines())
+	s := fixture(t, searchtest.SSHDLines())
 	ctx := context.Background()
 	exact, err := s.Facets(ctx, FacetsRequest{Fields: []string{"user.name"}})
 	if err != nil || exact.Sampled {

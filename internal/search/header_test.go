@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +12,7 @@ import (
 	"github.com/mamori-sec/mamori/internal/dataset"
 	"github.com/mamori-sec/mamori/internal/event"
 	"github.com/mamori-sec/mamori/internal/pipeline"
-	"github.com/mamori-sec/mamori/internal/query"
+	"github.com/mamori-sec/mamori/internal/search/searchtest"
 	"github.com/mamori-sec/mamori/internal/store"
 )
 
@@ -38,13 +37,13 @@ func columns() dataset.Dataset {
 // stoppingSource cancels the processing context after `after` records,
 // once: a shutdown in the middle of an object.
 type stoppingSource struct {
-	memSource
+	searchtest.MemSource
 	after  int
 	cancel context.CancelFunc
 }
 
 func (f *stoppingSource) OpenRecords(ctx context.Context, key string) (pipeline.RecordReader, error) {
-	r, _ := f.memSource.OpenRecords(ctx, key)
+	r, _ := f.MemSource.OpenRecords(ctx, key)
 	if f.cancel == nil {
 		return r, nil
 	}
@@ -72,11 +71,7 @@ func (c *stoppingReader) Next() bool {
 // line as its header, at ingest and when read back by a search.
 func TestHeaderLineReachesEveryRecord(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "db"), store.Options{Functions: query.RegisterFunctions})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := searchtest.OpenStore(t)
 	reg := dataset.NewRegistry(columns())
 	key := "ext/flows/1.log"
 	recs := []dataset.Record{{Data: []byte("src action")}}
@@ -88,7 +83,7 @@ func TestHeaderLineReachesEveryRecord(t *testing.T) {
 		recs = append(recs, dataset.Record{Data: []byte("10.0.0." + string(rune('1'+i)) + " " + action), Received: t0.Add(time.Duration(i) * time.Minute)})
 	}
 	stopCtx, cancel := context.WithCancel(ctx)
-	src := &stoppingSource{memSource: memSource{key: recs}, after: 5, cancel: cancel}
+	src := &stoppingSource{MemSource: searchtest.MemSource{key: recs}, after: 5, cancel: cancel}
 	if _, err := st.AddObject(ctx, store.Object{Key: key, Dataset: "columns", Created: t0}); err != nil {
 		t.Fatal(err)
 	}

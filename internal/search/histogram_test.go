@@ -6,6 +6,8 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/mamori-sec/mamori/internal/search/searchtest"
 )
 
 func TestBucketWidth(t *testing.T) {
@@ -32,20 +34,6 @@ func TestBucketWidth(t *testing.T) {
 	}
 }
 
-// histogramLines are 40 sshd lines a minute apart; alice is the user of
-// one in ten, bob of the others; hosts web-00..web-03 in turn.
-func histogramLines() []string {
-	var lines []string
-	for i := 0; i < 40; i++ {
-		who := "bob"
-		if i%10 == 3 {
-			who = "alice"
-		}
-		lines = append(lines, fmt.Sprintf("<38>Nov 20 00:%02d:00 web-%02d sshd[%d]: Failed password for %s from 198.51.100.%d port 22", i, i%4, 100+i, who, i))
-	}
-	return lines
-}
-
 // searchCount is the search's exact count of q in [from, to).
 func searchCount(t *testing.T, ctx context.Context, s *Searcher, q string, from, to time.Time) int64 {
 	t.Helper()
@@ -62,7 +50,7 @@ func searchCount(t *testing.T, ctx context.Context, s *Searcher, q string, from,
 // TestHistogramAgreesWithSearch checks every bucket of exact and verified
 // histograms against the search's count over the bucket's range.
 func TestHistogramAgreesWithSearch(t *testing.T) {
-	s := fixture(t, histogramLines())
+	s := fixture(t, searchtest.SSHDLines())
 	ctx := context.Background()
 	for _, q := range []string{"", "host.name:web-01", "alice", "password AND NOT user.name:bob", "198.51.100.7"} {
 		h, err := s.Histogram(ctx, HistogramRequest{Query: q, From: t0, To: t0.Add(time.Hour), Buckets: 6})
@@ -89,7 +77,7 @@ func TestHistogramAgreesWithSearch(t *testing.T) {
 // TestHistogramOpenRangeUsesTheStoredEvents: without from and to, the
 // histogram spans the stored events.
 func TestHistogramOpenRangeUsesTheStoredEvents(t *testing.T) {
-	s := fixture(t, histogramLines())
+	s := fixture(t, searchtest.SSHDLines())
 	h, err := s.Histogram(context.Background(), HistogramRequest{Buckets: 40})
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +95,7 @@ func TestHistogramOpenRangeUsesTheStoredEvents(t *testing.T) {
 // than it may check, a keyword's histogram checks a sample, estimates the
 // rest from the share that matched there, and says so.
 func TestHistogramEstimatesPastTheVerifyBound(t *testing.T) {
-	s := fixture(t, histogramLines())
+	s := fixture(t, searchtest.SSHDLines())
 	ctx := context.Background()
 	// The fixture commits batches of 7 lines in blocks of 3, 3 and 1:
 	// alice (lines 3, 13, 23, 33) is in the blocks [3-5], [13], [21-23]

@@ -3,65 +3,27 @@ package search
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/mamori-sec/mamori/internal/dataset"
 	"github.com/mamori-sec/mamori/internal/datasets"
 	"github.com/mamori-sec/mamori/internal/event"
-	"github.com/mamori-sec/mamori/internal/pipeline"
 	"github.com/mamori-sec/mamori/internal/query"
-	"github.com/mamori-sec/mamori/internal/store"
+	"github.com/mamori-sec/mamori/internal/search/searchtest"
 )
 
 var t0 = time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 
-// memSource serves objects' records from memory.
-type memSource map[string][]dataset.Record
-
-func (m memSource) OpenRecords(_ context.Context, key string) (pipeline.RecordReader, error) {
-	return &memReader{recs: m[key], i: -1}, nil
-}
-
-type memReader struct {
-	recs []dataset.Record
-	i    int
-}
-
-func (r *memReader) Next() bool             { r.i++; return r.i < len(r.recs) }
-func (r *memReader) Record() dataset.Record { return r.recs[r.i] }
-func (r *memReader) Err() error             { return nil }
-func (r *memReader) Close() error           { return nil }
-
-// fixture stores n syslog lines, one a minute, through the real processor
-// with small blocks, and returns a searcher over them.
+// fixture stores the syslog lines, one a minute from t0, through the real
+// processor with small blocks, and returns a searcher over them.
 func fixture(t *testing.T, lines []string) *Searcher {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "db"), store.Options{Functions: query.RegisterFunctions})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
 	reg := datasets.Builtin(datasets.Options{})
-	src := memSource{}
-	key := "raw/syslog/2026/11/20/00/obj.ndjson.zst"
-	for i, l := range lines {
-		src[key] = append(src[key], dataset.Record{Data: []byte(l), Received: t0.Add(time.Duration(i) * time.Minute), Peer: "192.0.2.1:514"})
-	}
-	if _, err := st.AddObject(ctx, store.Object{Key: key, Dataset: "syslog", Created: t0}); err != nil {
-		t.Fatal(err)
-	}
-	p := &pipeline.Processor{Source: src, Store: st, Datasets: reg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Now: func() time.Time { return t0 }, BatchRecords: 7, BlockRecords: 3, Index: IndexBlock}
-	if _, err := p.Process(ctx, key); err != nil {
-		t.Fatal(err)
-	}
+	st := searchtest.Load(t, searchtest.Options{Datasets: reg, Index: IndexBlock, Created: t0, Now: t0, BatchRecords: 7, BlockRecords: 3},
+		searchtest.Object{Key: "raw/syslog/2026/11/20/00/obj.ndjson.zst", Dataset: "syslog",
+			Records: searchtest.Records(lines, t0, time.Minute, "192.0.2.1:514")})
 	return New(st, reg, nil)
 }
 
@@ -74,15 +36,7 @@ func messages(evs []*event.Event) []string {
 }
 
 func TestSearchReDerivesAndFilters(t *testing.T) {
-	var lines []string
-	for i := 0; i < 40; i++ {
-		who := "bob"
-		if i%10 == 3 {
-			who = "alice"
-		}
-		lines = append(lines, fmt.Sprintf("<38>Nov 20 00:%02d:00 web-%02d sshd[%d]: Failed password for %s from 198.51.100.%d port 22", i, i%4, 100+i, who, i))
-	}
-	lines = append(lines, "<38>Nov 20 00:41:00 web-01 sshd[9]: Accepted password for malice from 203.0.113.77 port 22")
+	lines := append(searchtest.SSHDLines(), "<38>Nov 20 00:41:00 web-01 sshd[9]: Accepted password for malice from 203.0.113.77 port 22")
 	s := fixture(t, lines)
 	ctx := context.Background()
 

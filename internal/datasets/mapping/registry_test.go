@@ -2,9 +2,6 @@ package mapping_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -18,9 +15,8 @@ import (
 	"github.com/mamori-sec/mamori/internal/datasets/syslog"
 	"github.com/mamori-sec/mamori/internal/event"
 	"github.com/mamori-sec/mamori/internal/pipeline"
-	"github.com/mamori-sec/mamori/internal/query"
 	"github.com/mamori-sec/mamori/internal/search"
-	"github.com/mamori-sec/mamori/internal/store"
+	"github.com/mamori-sec/mamori/internal/search/searchtest"
 )
 
 // registry builds the registry the way internal/datasets.Builtin does (the
@@ -193,45 +189,11 @@ func TestBehavesLikeBuiltin(t *testing.T) {
 // processor into a fresh store, and returns a searcher over it.
 func storeObjects(t *testing.T, reg *dataset.Registry, objects map[string][]string) *search.Searcher {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "db"), store.Options{Functions: query.RegisterFunctions})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	src := memSource{}
+	var objs []searchtest.Object
 	for name, lines := range objects {
-		key := "raw/" + name + "/2024/03/01/11/obj.ndjson.zst"
-		for _, l := range lines {
-			src[key] = append(src[key], dataset.Record{Data: []byte(l), Received: received, Peer: "192.0.2.1:514"})
-		}
-		if _, err := st.AddObject(ctx, store.Object{Key: key, Dataset: name, Created: received}); err != nil {
-			t.Fatal(err)
-		}
+		objs = append(objs, searchtest.Object{Key: "raw/" + name + "/2024/03/01/11/obj.ndjson.zst", Dataset: name,
+			Records: searchtest.Records(lines, received, 0, "192.0.2.1:514")})
 	}
-	p := &pipeline.Processor{Source: src, Store: st, Datasets: reg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Now: func() time.Time { return received }, BatchRecords: 3, BlockRecords: 2, Index: search.IndexBlock}
-	for key := range src {
-		if _, err := p.Process(ctx, key); err != nil {
-			t.Fatal(err)
-		}
-	}
+	st := searchtest.Load(t, searchtest.Options{Datasets: reg, Index: search.IndexBlock, Created: received, Now: received, BatchRecords: 3, BlockRecords: 2}, objs...)
 	return search.New(st, reg, nil)
 }
-
-// memSource serves objects' records from memory.
-type memSource map[string][]dataset.Record
-
-func (m memSource) OpenRecords(_ context.Context, key string) (pipeline.RecordReader, error) {
-	return &memReader{recs: m[key], i: -1}, nil
-}
-
-type memReader struct {
-	recs []dataset.Record
-	i    int
-}
-
-func (r *memReader) Next() bool             { r.i++; return r.i < len(r.recs) }
-func (r *memReader) Record() dataset.Record { return r.recs[r.i] }
-func (r *memReader) Err() error             { return nil }
-func (r *memReader) Close() error           { return nil }

@@ -51,7 +51,7 @@ type compiled struct {
 func compileRule(r *Rule) (*compiled, error) {
 	at := func(key, format string, args ...any) *Error {
 		e := r.errorf(format, args...)
-		e.key = key
+		e.Key = key
 		return e
 	}
 	if r.ID == "" {

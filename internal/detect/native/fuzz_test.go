@@ -8,16 +8,17 @@ import (
 )
 
 // FuzzParse feeds the loader arbitrary files: it must never panic, every
-// failure must be an *Error naming the file, a file without errors must
-// give rules, and every rule it gives must load into an engine and
-// evaluate events (rendering its templates) without panicking.
+// failure must be an *Error naming the file (and the format), a file
+// without errors must give rules, and every rule it gives must load into
+// an engine and evaluate events (rendering its templates) without
+// panicking.
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(burstRule))
 	f.Add([]byte(threatRule))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rules, err := Parse("fuzz.yml", data)
 		for _, e := range Errors(err) {
-			if e.File != "fuzz.yml" || e.Msg == "" {
+			if e.File != "fuzz.yml" || e.Msg == "" || e.Prefix != prefix {
 				t.Fatalf("error %q does not name the file and the problem", e.Error())
 			}
 		}

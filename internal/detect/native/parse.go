@@ -12,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/mamori-sec/mamori/internal/detect/ruleerr"
 	"github.com/mamori-sec/mamori/internal/detect/sigma"
 )
 
@@ -24,10 +25,10 @@ const MaxFileSize = 1 << 20
 // returns passes Check.
 func Parse(file string, data []byte) ([]*Rule, error) {
 	if len(data) > MaxFileSize {
-		return nil, &Error{File: file, Msg: fmt.Sprintf("file larger than %d bytes", MaxFileSize)}
+		return nil, &Error{Prefix: prefix, File: file, Msg: fmt.Sprintf("file larger than %d bytes", MaxFileSize)}
 	}
 	if !utf8.Valid(data) {
-		return nil, &Error{File: file, Msg: "not UTF-8 text"}
+		return nil, &Error{Prefix: prefix, File: file, Msg: "not UTF-8 text"}
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var rules []*Rule
@@ -40,7 +41,7 @@ func Parse(file string, data []byte) ([]*Rule, error) {
 		}
 		if err != nil {
 			// The decoder cannot resynchronise after a syntax error.
-			errs = append(errs, yamlError(file, err))
+			errs = append(errs, ruleerr.FromYAML(prefix, file, err))
 			break
 		}
 		if len(doc.Content) == 0 {
@@ -54,7 +55,7 @@ func Parse(file string, data []byte) ([]*Rule, error) {
 		rules = append(rules, r)
 	}
 	if len(rules) == 0 && len(errs) == 0 {
-		errs = append(errs, &Error{File: file, Msg: "no rule in the file"})
+		errs = append(errs, &Error{Prefix: prefix, File: file, Msg: "no rule in the file"})
 	}
 	return rules, errors.Join(errs...)
 }
@@ -66,7 +67,7 @@ type reader struct {
 }
 
 func (p *reader) errAt(n *yaml.Node, format string, args ...any) *Error {
-	e := &Error{File: p.file, Rule: p.id, Msg: fmt.Sprintf(format, args...)}
+	e := &Error{Prefix: prefix, File: p.file, Rule: p.id, Msg: fmt.Sprintf(format, args...)}
 	if n != nil {
 		e.Line, e.Col = n.Line, n.Column
 	}
@@ -184,7 +185,7 @@ func readRule(file string, doc *yaml.Node) (*Rule, error) {
 	// place each problem at the key it is about.
 	if _, err := compileRule(r); err != nil {
 		if ne, ok := AsError(err); ok {
-			if v := keys[ne.key]; v != nil {
+			if v := keys[ne.Key]; v != nil {
 				ne.Line, ne.Col = v.Line, v.Column
 			}
 		}

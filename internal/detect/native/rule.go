@@ -160,7 +160,7 @@ func (r *Rule) Check() error {
 }
 
 func (r *Rule) errorf(format string, args ...any) *Error {
-	return &Error{File: r.File, Line: r.Line, Rule: r.ID, Msg: fmt.Sprintf(format, args...)}
+	return &Error{Prefix: prefix, File: r.File, Line: r.Line, Rule: r.ID, Msg: fmt.Sprintf(format, args...)}
 }
 
 // Info describes the rule as a Sigma rule, which is what detect.Match and

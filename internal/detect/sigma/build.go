@@ -68,7 +68,7 @@ type sval struct {
 const maxValues = 4096
 
 func itemErrorf(it *Item, format string, args ...any) *Error {
-	return &Error{Line: it.Line, Col: it.Col, Msg: itemLabel(it) + ": " + fmt.Sprintf(format, args...)}
+	return &Error{Prefix: prefix, Line: it.Line, Col: it.Col, Msg: itemLabel(it) + ": " + fmt.Sprintf(format, args...)}
 }
 
 func itemLabel(it *Item) string {

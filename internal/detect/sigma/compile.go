@@ -82,7 +82,7 @@ func (m *Matcher) MatchScratch(s *Scratch) bool { return m.root.eval(s) }
 // Compile turns a detection rule into a Matcher.
 func Compile(r *Rule, opts CompileOptions) (*Matcher, error) {
 	if r.Detection == nil {
-		return nil, &Error{File: r.File, Line: r.Line, Rule: r.Title, Msg: "not a detection rule"}
+		return nil, &Error{Prefix: prefix, File: r.File, Line: r.Line, Rule: r.Title, Msg: "not a detection rule"}
 	}
 	env := compileEnv{fields: opts.Fields, placeholders: opts.Placeholders, keywordFields: opts.KeywordFields}
 	if env.fields == nil {
@@ -118,7 +118,7 @@ func (c *compiler) errItem(it *Item, err error) error {
 		cp.File, cp.Rule = c.rule.File, c.rule.Title
 		return &cp
 	}
-	return &Error{File: c.rule.File, Rule: c.rule.Title, Line: it.Line, Col: it.Col, Msg: err.Error()}
+	return &Error{Prefix: prefix, File: c.rule.File, Rule: c.rule.Title, Line: it.Line, Col: it.Col, Msg: err.Error()}
 }
 
 func (c *compiler) selection(s *Selection) (cnode, error) {
@@ -220,7 +220,7 @@ func (c *compiler) expr(e Expr) (cnode, error) {
 func (c *compiler) sel(name string) (cnode, error) {
 	n, ok := c.sels[name]
 	if !ok {
-		return nil, &Error{File: c.rule.File, Rule: c.rule.Title, Line: c.rule.Line, Msg: fmt.Sprintf("condition names %q, which is not a selection", name)}
+		return nil, &Error{Prefix: prefix, File: c.rule.File, Rule: c.rule.Title, Line: c.rule.Line, Msg: fmt.Sprintf("condition names %q, which is not a selection", name)}
 	}
 	return n, nil
 }

@@ -11,9 +11,9 @@ import (
 )
 
 // FuzzParse feeds the loader arbitrary files: it must never panic, every
-// failure must be an *Error naming the file, a file without errors must
-// give rules, and every rule it gives must compile and match without
-// panicking.
+// failure must be an *Error naming the file (and the format), a file
+// without errors must give rules, and every rule it gives must compile
+// and match without panicking.
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(fullRule))
 	f.Add([]byte(ruleWith("sel:\n    a|contains|all:\n        - x\n        - y\ncondition: sel")))
@@ -27,7 +27,7 @@ func FuzzParse(f *testing.F) {
 			}
 			for _, e := range errs {
 				se, ok := AsError(e)
-				if !ok || se.File != "fuzz.yml" {
+				if !ok || se.File != "fuzz.yml" || se.Prefix != prefix {
 					t.Fatalf("error %T %v does not name the file", e, e)
 				}
 			}
@@ -50,7 +50,7 @@ func FuzzParse(f *testing.F) {
 			if err != nil {
 				// Parse checked the items with the same code; only
 				// placeholders may differ.
-				if se, ok := AsError(err); !ok || se.File != "fuzz.yml" {
+				if se, ok := AsError(err); !ok || se.File != "fuzz.yml" || se.Prefix != prefix {
 					t.Fatalf("compile error %v does not name the file", err)
 				}
 				continue

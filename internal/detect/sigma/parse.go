@@ -89,7 +89,7 @@ type parser struct {
 }
 
 func (p *parser) errAt(n *node, format string, args ...any) *Error {
-	e := &Error{File: p.file, Rule: p.title, Msg: fmt.Sprintf(format, args...)}
+	e := &Error{Prefix: prefix, File: p.file, Rule: p.title, Msg: fmt.Sprintf(format, args...)}
 	if n != nil {
 		e.Line, e.Col = n.line, n.col
 	}
@@ -285,7 +285,7 @@ func (p *parser) detection(n *node) (*Detection, error) {
 			if errors.As(err, &ce) {
 				// Columns point into the condition for plain one-line
 				// scalars; quoted ones are one column off.
-				return nil, &Error{File: p.file, Rule: p.title, Line: c.line, Col: c.col + ce.Pos,
+				return nil, &Error{Prefix: prefix, File: p.file, Rule: p.title, Line: c.line, Col: c.col + ce.Pos,
 					Msg: fmt.Sprintf("condition %q: %s", text, ce.Msg)}
 			}
 			return nil, p.errAt(c, "condition %q: %v", text, err)
@@ -319,7 +319,7 @@ func (p *parser) itemErr(it *Item, err error) *Error {
 		}
 		return e
 	}
-	return &Error{File: p.file, Rule: p.title, Line: it.Line, Col: it.Col, Msg: err.Error()}
+	return &Error{Prefix: prefix, File: p.file, Rule: p.title, Line: it.Line, Col: it.Col, Msg: err.Error()}
 }
 
 func (p *parser) selection(k, v *node) (*Selection, error) {

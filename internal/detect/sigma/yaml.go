@@ -7,6 +7,8 @@ import (
 	"io"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/mamori-sec/mamori/internal/detect/ruleerr"
 )
 
 // node is a YAML value with its position, copied out of yaml.v3's tree so
@@ -269,7 +271,7 @@ func decodeDocuments(file string, data []byte) ([]*node, error) {
 			if errors.Is(err, io.EOF) {
 				break
 			}
-			return docs, yamlError(file, err)
+			return docs, ruleerr.FromYAML(prefix, file, err)
 		}
 		n, err := c.convert(&y, 0)
 		if err != nil {
