@@ -73,11 +73,17 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 	if err != nil {
 		return nil, fmt.Errorf("open archive %s: %w", cfg.Archive.URL, err)
 	}
-	st, err := store.Open(ctx, cfg.Store.Path, store.Options{
+	opts := store.Options{
 		Functions:   query.RegisterFunctions,
 		MemoryLimit: cfg.Store.MemoryLimit,
 		Threads:     cfg.Store.Threads,
-	})
+	}
+	if arc.Local() {
+		// Blocks read their records from a local archive rather than keep
+		// a second copy; with S3, a copy keeps search off the network.
+		opts.Archive = arc
+	}
+	st, err := store.Open(ctx, cfg.Store.Path, opts)
 	if err != nil {
 		arc.Close()
 		return nil, fmt.Errorf("open store %s (is another mamori using this data directory?): %w", cfg.Store.Path, err)
@@ -195,11 +201,21 @@ func (a *App) ApplyRetention(ctx context.Context) error {
 	}
 	if keep := time.Duration(a.Config.Archive.Retention); keep > 0 {
 		for _, ds := range a.Datasets.Names() {
-			p, err := a.Archive.DeleteBefore(ctx, ds, a.now().Add(-keep))
+			cutoff := a.now().Add(-keep)
+			// Objects that stored blocks still read their records from
+			// stay until the store's own retention has let them go.
+			prefix := archive.DatasetPrefix(ds)
+			inUse, err := a.Store.ArchiveRefs(ctx, prefix, prefix+cutoff.UTC().Add(time.Hour).Format("2006/01/02/15/"))
 			if err != nil {
 				errs = append(errs, err)
-			} else if p.Objects > 0 {
-				a.Logger.Info("archive retention", "dataset", ds, "deleted_objects", p.Objects, "bytes", p.Bytes, "older_than", keep)
+				continue
+			}
+			p, err := a.Archive.DeleteBefore(ctx, ds, cutoff, func(key string) bool { return inUse[key] })
+			if err != nil {
+				errs = append(errs, err)
+			} else if p.Objects > 0 || p.Kept > 0 {
+				a.Logger.Info("archive retention", "dataset", ds, "deleted_objects", p.Objects, "bytes", p.Bytes,
+					"kept_for_store", p.Kept, "older_than", keep)
 			}
 		}
 	}

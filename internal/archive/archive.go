@@ -12,6 +12,7 @@ package archive
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -197,16 +198,16 @@ func (a *Archive) Put(ctx context.Context, b intake.Batch) (Object, error) {
 	defer a.putBuf(plain)
 	packed := a.getBuf(int(raw) / 4)
 	defer a.putBuf(packed)
-	a.encode(b, received, plain, packed)
+	data := a.encode(b, received, plain, packed)
 
-	if err := a.write(ctx, key, *packed, b, raw); err != nil {
+	if err := a.write(ctx, key, data, b, raw); err != nil {
 		return Object{}, fmt.Errorf("archive put %s: %w", key, err)
 	}
 	return Object{
 		Key:      key,
 		Dataset:  b.Dataset,
 		Records:  len(b.Records),
-		Bytes:    int64(len(*packed)),
+		Bytes:    int64(len(data)),
 		RawBytes: raw,
 		Created:  created,
 	}, nil
@@ -223,18 +224,38 @@ func namedID(dataset, name string, received time.Time) ulid.ULID {
 	return id
 }
 
-// encode writes the batch's envelopes into plain and their zstd frame
-// into packed.
-func (a *Archive) encode(b intake.Batch, received time.Time, plain, packed *[]byte) {
+// encode writes the batch's envelopes into plain and the object into
+// packed, and returns the object's bytes (the tail of packed): the frame table, then one zstd frame per FrameRecords records
+// (see frames.go).
+func (a *Archive) encode(b intake.Batch, received time.Time, plain, packed *[]byte) []byte {
 	enc := newEnvelopeEncoder(b.Listener)
-	for _, r := range b.Records {
+	nFrames := (len(b.Records) + FrameRecords - 1) / FrameRecords
+	frames := make([]Frame, 0, nFrames)
+	cuts := make([]int, 0, nFrames+1) // where each frame's lines start in plain
+	for i, r := range b.Records {
+		if i%FrameRecords == 0 {
+			cuts = append(cuts, len(*plain))
+		}
 		t := r.Received
 		if t.IsZero() {
 			t = received
 		}
 		*plain = enc.append(*plain, t, r.Peer, r.Data)
 	}
-	*packed = a.enc.EncodeAll(*plain, (*packed)[:0])
+	cuts = append(cuts, len(*plain))
+	// The table's size depends on the frames' lengths, so the frames are
+	// compressed after a gap as large as the table can be, then moved up.
+	gap := 16 + nFrames*2*binary.MaxVarintLen64
+	out := append((*packed)[:0], make([]byte, gap)...)
+	for i := 0; i+1 < len(cuts); i++ {
+		start := len(out)
+		out = a.enc.EncodeAll((*plain)[cuts[i]:cuts[i+1]], out)
+		frames = append(frames, Frame{Length: int64(len(out) - start), Count: min(FrameRecords, len(b.Records)-i*FrameRecords)})
+	}
+	table := appendFrameTable(make([]byte, 0, gap), frames)
+	copy(out[gap-len(table):], table)
+	*packed = out
+	return out[gap-len(table):]
 }
 
 func (a *Archive) checkBatch(b intake.Batch) error {

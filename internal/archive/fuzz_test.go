@@ -41,6 +41,9 @@ func FuzzRecordReader(f *testing.F) {
 	f.Add([]byte(`{"m":"x","t":"2025-01-02T03:04:05Z","m":"y"}`))
 	f.Add([]byte{0x1f, 0x8b, 0x08, 0x00})
 	f.Add([]byte{0x28, 0xb5, 0x2f, 0xfd, 0x00})
+	// a frame table, then a frame (frames.go)
+	f.Add(append(appendFrameTable(nil, []Frame{{Length: 5, Count: 1}}), 0x28, 0xb5, 0x2f, 0xfd, 0x00))
+	f.Add([]byte{0x5e, 0x2a, 0x4d, 0x18, 0x02, 0x00, 0x00, 0x00, 'a', 'b', 'c'})
 	f.Fuzz(func(t *testing.T, obj []byte) {
 		// As lines.
 		rr, err := NewRecordReader(bytes.NewReader(obj), FormatLines, "fuzz", time.Time{})
@@ -54,7 +57,7 @@ func FuzzRecordReader(f *testing.F) {
 				last = rr.Index()
 				got = append(got, line{rr.Index(), string(rr.Record().Data)})
 			}
-			compressed := hasMagic(obj, gzipMagic) || hasMagic(obj, zstdMagic)
+			compressed := hasMagic(obj, gzipMagic) || hasMagic(obj, zstdMagic) || isSkippable(obj)
 			if !compressed {
 				if rr.Err() != nil {
 					t.Fatalf("plain object: %v", rr.Err())
@@ -70,7 +73,7 @@ func FuzzRecordReader(f *testing.F) {
 				}
 			}
 			rr.Close()
-		} else if !hasMagic(obj, gzipMagic) && !hasMagic(obj, zstdMagic) {
+		} else if !hasMagic(obj, gzipMagic) && !hasMagic(obj, zstdMagic) && !isSkippable(obj) {
 			t.Fatalf("plain object refused: %v", err)
 		}
 

@@ -46,6 +46,8 @@ func (a *Archive) Delete(ctx context.Context, key string) error {
 type Pruned struct {
 	Objects int
 	Bytes   int64
+	// Kept counts the objects past the cutoff that keep spared.
+	Kept int
 }
 
 // DeleteBefore applies retention to one dataset: it deletes the objects
@@ -57,14 +59,17 @@ type Pruned struct {
 // prefix that are not in mamori's key layout are left alone. On file://
 // the emptied directories are removed too.
 //
+// keep, when not nil, spares the objects it returns true for (objects the
+// store still reads records from); their hours are kept in Pruned.Kept.
+//
 // On S3 a lifecycle rule on the raw/{dataset}/ prefix does the same job
 // without any requests from mamori.
-func (a *Archive) DeleteBefore(ctx context.Context, dataset string, cutoff time.Time) (Pruned, error) {
+func (a *Archive) DeleteBefore(ctx context.Context, dataset string, cutoff time.Time, keep func(key string) bool) (Pruned, error) {
 	var p Pruned
 	if err := ValidateDataset(dataset); err != nil {
 		return p, fmt.Errorf("archive retention: %w", err)
 	}
-	err := a.prune(ctx, DatasetPrefix(dataset), nil, cutoff.UTC(), &p)
+	err := a.prune(ctx, DatasetPrefix(dataset), nil, cutoff.UTC(), keep, &p)
 	if err != nil {
 		return p, fmt.Errorf("archive retention %s before %s: %w", dataset, cutoff.UTC().Format(time.RFC3339), err)
 	}
@@ -84,7 +89,7 @@ func levelWidth(level int) int {
 
 // prune handles the directory prefix whose time path so far is path
 // (len(path) levels deep).
-func (a *Archive) prune(ctx context.Context, prefix string, path []int, cutoff time.Time, p *Pruned) error {
+func (a *Archive) prune(ctx context.Context, prefix string, path []int, cutoff time.Time, keep func(string) bool, p *Pruned) error {
 	level := len(path)
 	it := a.bucket.List(&blob.ListOptions{Prefix: prefix, Delimiter: "/"})
 	// Collect first: deleting while listing the same level would change
@@ -126,13 +131,13 @@ func (a *Archive) prune(ctx context.Context, prefix string, path []int, cutoff t
 		case !per.start.Before(cutoff):
 			// Entirely at or after the cutoff: keep, without listing.
 		case last && whollyBefore:
-			if err := a.deleteAll(ctx, per.prefix, p); err != nil {
+			if err := a.deleteAll(ctx, per.prefix, keep, p); err != nil {
 				return err
 			}
 		case !last:
 			// Go down even when the whole period is before the cutoff, so
 			// that deletion proceeds hour by hour with bounded memory.
-			if err := a.prune(ctx, per.prefix, per.path, cutoff, p); err != nil {
+			if err := a.prune(ctx, per.prefix, per.path, cutoff, keep, p); err != nil {
 				return err
 			}
 			if whollyBefore && a.files != nil {
@@ -166,13 +171,19 @@ func periodOf(path []int) (start, end time.Time, ok bool) {
 	return start, end, true
 }
 
-// deleteAll deletes every object in mamori's layout under prefix.
-func (a *Archive) deleteAll(ctx context.Context, prefix string, p *Pruned) error {
+// deleteAll deletes every object in mamori's layout under prefix that
+// keep does not spare.
+func (a *Archive) deleteAll(ctx context.Context, prefix string, keep func(string) bool, p *Pruned) error {
 	var doomed []ObjectInfo
 	err := a.List(ctx, prefix, func(o ObjectInfo) error {
-		if _, err := ParseKey(o.Key); err == nil {
-			doomed = append(doomed, o)
+		if _, err := ParseKey(o.Key); err != nil {
+			return nil
 		}
+		if keep != nil && keep(o.Key) {
+			p.Kept++
+			return nil
+		}
+		doomed = append(doomed, o)
 		return nil
 	})
 	if err != nil {

@@ -107,7 +107,8 @@ type RecordReader struct {
 	peers    map[string]string // see intern
 	slab     []byte
 	err      error
-	name     string // for error messages
+	name     string  // for error messages
+	frames   []Frame // the object's frame table, when it has one
 }
 
 // NewRecordReader reads records from r, an object's bytes, compressed or
@@ -149,6 +150,18 @@ func (rr *RecordReader) decompress(r io.Reader, decoders *decoderPool) (io.Reade
 	head, err := br.Peek(len(zstdMagic))
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("peek: %w", err)
+	}
+	if isSkippable(head) {
+		// mamori's objects start with their frame table (frames.go).
+		if rr.frames, err = readSkippable(br); err != nil {
+			return nil, err
+		}
+		if head, err = br.Peek(len(zstdMagic)); err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("peek: %w", err)
+		}
+		if !hasMagic(head, zstdMagic) {
+			return nil, errors.New("zstd skippable frame not followed by a zstd frame")
+		}
 	}
 	switch {
 	case hasMagic(head, zstdMagic):
@@ -269,6 +282,12 @@ func (rr *RecordReader) Index() int { return rr.index }
 // Listener returns the listener that received the current record ("" for
 // objects written by others).
 func (rr *RecordReader) Listener() string { return rr.listener }
+
+// Frames returns the object's frame table (frames.go), or nil for an
+// object written without one (by others, or by mamori before tables).
+// Record indexes in it count records, as the reader's records do for
+// envelopes (mamori writes no empty lines).
+func (rr *RecordReader) Frames() []Frame { return rr.frames }
 
 // Format returns how the object is read.
 func (rr *RecordReader) Format() Format { return rr.format }

@@ -73,7 +73,7 @@ func testDeleteBefore(t *testing.T, a *Archive, putForeign func(key string) erro
 		}
 	}
 
-	got, err := a.DeleteBefore(ctx, "syslog", cutoff)
+	got, err := a.DeleteBefore(ctx, "syslog", cutoff, nil)
 	if err != nil {
 		t.Fatalf("DeleteBefore: %v", err)
 	}
@@ -98,11 +98,11 @@ func testDeleteBefore(t *testing.T, a *Archive, putForeign func(key string) erro
 	}
 
 	// Running it again deletes nothing more.
-	again, err := a.DeleteBefore(ctx, "syslog", cutoff)
+	again, err := a.DeleteBefore(ctx, "syslog", cutoff, nil)
 	if err != nil || again != (Pruned{}) {
 		t.Errorf("second DeleteBefore = %+v, %v; want nothing deleted", again, err)
 	}
-	if _, err := a.DeleteBefore(ctx, "../etc", cutoff); err == nil {
+	if _, err := a.DeleteBefore(ctx, "../etc", cutoff, nil); err == nil {
 		t.Errorf("DeleteBefore accepted an invalid dataset name")
 	}
 }

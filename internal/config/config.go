@@ -220,7 +220,8 @@ type Processing struct {
 	// Workers process objects in parallel (default 2).
 	Workers int `yaml:"workers"`
 	// BatchRecords is how many records are committed per transaction
-	// (default 20000).
+	// (default 20480: a multiple of the block size, so that blocks line
+	// up with the archive's frames of 4096 records).
 	BatchRecords int `yaml:"batch_records"`
 	// BlockRecords is how many records a store block holds: the unit of
 	// keyword filtering and of reading events back (default 4096).
@@ -273,7 +274,7 @@ func Default() Config {
 			{Protocol: "tcp", Address: "127.0.0.1:5514"},
 		},
 		Store: Store{MemoryLimit: "512MB"},
-		Processing: Processing{Workers: 2, BatchRecords: 20000, MaxPendingBytes: 2 << 30, ScanInterval: Duration(time.Minute),
+		Processing: Processing{Workers: 2, BatchRecords: 20480, MaxPendingBytes: 2 << 30, ScanInterval: Duration(time.Minute),
 			GoMemoryLimit: 400 << 20},
 		Retention: Retention{Default: Duration(90 * 24 * time.Hour), Interval: Duration(time.Hour)},
 	}
@@ -378,7 +379,7 @@ func (c *Config) Finish() error {
 		c.Processing.Workers = 2
 	}
 	if c.Processing.BatchRecords <= 0 {
-		c.Processing.BatchRecords = 20000
+		c.Processing.BatchRecords = 20480
 	}
 	if c.Processing.BlockRecords <= 0 {
 		c.Processing.BlockRecords = 4096

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/mamori-sec/mamori/internal/archive"
 	"github.com/mamori-sec/mamori/internal/dataset"
 	"github.com/mamori-sec/mamori/internal/event"
 	"github.com/mamori-sec/mamori/internal/metrics"
@@ -78,6 +79,12 @@ func (p *Processor) Process(ctx context.Context, key string) (Stats, error) {
 		return st, fmt.Errorf("process %s: %w", key, err)
 	}
 	defer rr.Close()
+	// The object's frame table lets blocks point at their records in the
+	// archive instead of copying them (store.Block.Ref).
+	var frames []archive.Frame
+	if f, ok := rr.(interface{ Frames() []archive.Frame }); ok {
+		frames = f.Frames()
+	}
 
 	// A dataset whose objects name their columns in the first record gets
 	// that record with every record (and in every block, for reading back).
@@ -167,7 +174,11 @@ func (p *Processor) Process(ctx context.Context, key string) (Stats, error) {
 		}
 		n := len(recs)
 		finished := nextErr != nil
-		blocks := p.blocks(key, obj.Dataset, first, recs, perRec, now)
+		refs := frames
+		if nextErr != nil && !errors.Is(nextErr, io.EOF) {
+			refs = nil // the last record is mamori's note, not the archive's
+		}
+		blocks := p.blocks(key, obj.Dataset, first, recs, perRec, now, refs)
 		for i := range blocks {
 			blocks[i].Header = header
 		}
@@ -269,8 +280,10 @@ func (p *Processor) work(ctx context.Context, q *queue.Local) {
 	}
 }
 
-// blocks cuts a batch into store blocks of at most BlockRecords records.
-func (p *Processor) blocks(key, dsName string, first int64, recs []dataset.Record, perRec [][]*event.Event, now time.Time) []store.Block {
+// blocks cuts a batch into store blocks of at most BlockRecords records,
+// each with the span of frames that hold its records when the object has
+// frames.
+func (p *Processor) blocks(key, dsName string, first int64, recs []dataset.Record, perRec [][]*event.Event, now time.Time, frames []archive.Frame) []store.Block {
 	size := p.BlockRecords
 	if size <= 0 {
 		size = 4096
@@ -285,6 +298,9 @@ func (p *Processor) blocks(key, dsName string, first int64, recs []dataset.Recor
 		}
 		if b.Bloom == nil {
 			b.Bloom = []byte{}
+		}
+		if off, n, spanFirst, ok := archive.Span(frames, int(b.FirstRecord), len(b.Records)); ok {
+			b.Ref = &store.ArchiveRef{Offset: off, Length: n, First: int64(spanFirst)}
 		}
 		out = append(out, b)
 	}

@@ -41,6 +41,16 @@ type Block struct {
 	// whose objects name their columns there (dataset.Record.Header); nil
 	// otherwise.
 	Header []byte
+	// Ref, when set, says where the archive object holds the block's
+	// records; a store opened with an archive then keeps no copy of them.
+	Ref *ArchiveRef
+}
+
+// ArchiveRef is a byte range of an archive object — whole zstd frames —
+// and the index of the object's record the range starts with.
+type ArchiveRef struct {
+	Offset, Length int64
+	First          int64
 }
 
 // ErrStale is returned when a batch's progress does not follow on from the
@@ -185,13 +195,20 @@ func (s *Store) buildRows(blocks []Block) (events [][]driver.Value, blockRows []
 				n++
 			}
 		}
-		payloads = append(payloads, s.enc.EncodeAll(archive.AppendRecords(nil, b.Records), nil))
+		var payload []byte
+		var refOff, refLen, refFirst any
+		if b.Ref != nil && s.arch != nil {
+			refOff, refLen, refFirst = b.Ref.Offset, b.Ref.Length, b.Ref.First
+		} else {
+			payload = s.enc.EncodeAll(archive.AppendRecords(nil, b.Records), nil)
+		}
+		payloads = append(payloads, payload)
 		var minV, maxV any
 		if n > 0 {
 			minV, maxV = minTS, maxTS
 		}
 		blockRows = append(blockRows, []driver.Value{int64(0), b.Object, b.Dataset, b.FirstRecord, int32(len(b.Records)),
-			int32(n), minV, maxV, b.Ingested.UTC(), headerValue(b.Header)})
+			int32(n), minV, maxV, b.Ingested.UTC(), headerValue(b.Header), refOff, refLen, refFirst})
 	}
 	// Time order within the batch lets DuckDB's zone maps prune ranges.
 	sort.SliceStable(events, func(i, j int) bool {

@@ -248,20 +248,32 @@ type BlockData struct {
 	Records     []dataset.Record
 }
 
-// ReadBlock loads and unpacks a block.
+// ReadBlock loads and unpacks a block: from its file, or from the archive
+// frames that hold its records.
 func (s *Store) ReadBlock(ctx context.Context, blk int64) (BlockData, error) {
 	d := BlockData{Blk: blk}
 	var header []byte
-	err := s.db.QueryRowContext(ctx, "SELECT object, dataset, first_record, ingested, header FROM blocks WHERE blk = ?", blk).
-		Scan(&d.Object, &d.Dataset, &d.FirstRecord, &d.Ingested, &header)
+	var records int
+	var refOff, refLen, refFirst sql.NullInt64
+	err := s.db.QueryRowContext(ctx, "SELECT object, dataset, first_record, records, ingested, header, arch_off, arch_len, arch_first FROM blocks WHERE blk = ?", blk).
+		Scan(&d.Object, &d.Dataset, &d.FirstRecord, &records, &d.Ingested, &header, &refOff, &refLen, &refFirst)
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, fmt.Errorf("block %d: not found", blk)
 	}
 	if err != nil {
 		return d, fmt.Errorf("block %d: %w", blk, err)
 	}
-	_, raw, err := s.files.read(blk)
-	if err != nil {
+	var raw []byte
+	skip := int64(0)
+	if refLen.Valid {
+		if s.arch == nil {
+			return d, fmt.Errorf("block %d: its records are in archive object %s, and the store was opened without the archive", blk, d.Object)
+		}
+		if raw, err = s.arch.ReadRange(ctx, d.Object, refOff.Int64, refLen.Int64); err != nil {
+			return d, fmt.Errorf("block %d: %w", blk, err)
+		}
+		skip = d.FirstRecord - refFirst.Int64
+	} else if _, raw, err = s.files.read(blk); err != nil {
 		return d, err
 	}
 	plain, err := s.dec.DecodeAll(raw, nil)
@@ -273,7 +285,11 @@ func (s *Store) ReadBlock(ctx context.Context, blk int64) (BlockData, error) {
 		return d, fmt.Errorf("block %d: %w", blk, err)
 	}
 	defer rr.Close()
-	for rr.Next() {
+	d.Records = make([]dataset.Record, 0, records)
+	for i := int64(0); len(d.Records) < records && rr.Next(); i++ {
+		if i < skip {
+			continue
+		}
 		r := rr.Record()
 		r.Header = header
 		d.Records = append(d.Records, r)
@@ -281,8 +297,30 @@ func (s *Store) ReadBlock(ctx context.Context, blk int64) (BlockData, error) {
 	if err := rr.Err(); err != nil {
 		return d, fmt.Errorf("block %d: %w", blk, err)
 	}
+	if len(d.Records) != records {
+		return d, fmt.Errorf("block %d: found %d of its %d records", blk, len(d.Records), records)
+	}
 	d.Ingested = d.Ingested.UTC()
 	return d, nil
+}
+
+// ArchiveRefs lists the archive objects with keys in [from, to) that
+// blocks read their records from: archive retention must keep them.
+func (s *Store) ArchiveRefs(ctx context.Context, from, to string) (map[string]bool, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT object FROM blocks WHERE arch_len IS NOT NULL AND object >= ? AND object < ?`, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("archive refs: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, fmt.Errorf("archive refs: %w", err)
+		}
+		out[k] = true
+	}
+	return out, rows.Err()
 }
 
 // DeleteBefore removes a dataset's events older than cutoff (retention),

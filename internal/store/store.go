@@ -33,6 +33,15 @@ type Store struct {
 
 	files   blockFiles
 	tempDir string // removed on Close: the block files of an in-memory store
+
+	// arch reads blocks whose records stay in the archive; nil keeps a
+	// copy of every block's records in its file.
+	arch ArchiveReader
+}
+
+// ArchiveReader reads byte ranges of archive objects (archive.Archive).
+type ArchiveReader interface {
+	ReadRange(ctx context.Context, key string, off, n int64) ([]byte, error)
 }
 
 // Options tunes Open.
@@ -47,6 +56,11 @@ type Options struct {
 	// BlockDir holds the block files; default "blocks" beside the database
 	// (a temporary directory for an in-memory store).
 	BlockDir string
+	// Archive, when set, lets blocks point at their records' frames in the
+	// archive instead of keeping a copy (Block.Ref): half the bytes on
+	// disk and no second compression of every record. Set it for a local
+	// archive only: every search that re-derives events reads through it.
+	Archive ArchiveReader
 }
 
 // Open opens (creating if needed) the database at path; "" opens an
@@ -88,7 +102,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("zstd: %w", err)
 	}
-	s := &Store{db: db, path: path, enc: enc, dec: dec}
+	s := &Store{db: db, path: path, enc: enc, dec: dec, arch: opts.Archive}
 	switch {
 	case opts.BlockDir != "":
 		s.files.dir = opts.BlockDir
@@ -161,6 +175,11 @@ func (s *Store) migrate(ctx context.Context) error {
 		`CREATE TABLE IF NOT EXISTS meta (name VARCHAR PRIMARY KEY, value VARCHAR)`,
 		// Added after the first release of the blocks table.
 		`ALTER TABLE blocks ADD COLUMN IF NOT EXISTS header BLOB`,
+		// Where a block's records are in the archive (Block.Ref); NULL when
+		// the block file holds a copy. Added 2026-11-23.
+		`ALTER TABLE blocks ADD COLUMN IF NOT EXISTS arch_off BIGINT`,
+		`ALTER TABLE blocks ADD COLUMN IF NOT EXISTS arch_len BIGINT`,
+		`ALTER TABLE blocks ADD COLUMN IF NOT EXISTS arch_first BIGINT`,
 		// related.hash was promoted until 2026-11-23 (see Columns).
 		`ALTER TABLE events DROP COLUMN IF EXISTS related_hash`,
 		// Alerts and their notification outbox (alerts.go).
