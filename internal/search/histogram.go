@@ -230,8 +230,7 @@ func (s *Searcher) verifiedHistogram(ctx context.Context, n query.Node, rq store
 			sample = append(sample, k*len(cands)/maxBlocks)
 		}
 	}
-	check := newRecordCheck(n, s.Datasets.Verbatim)
-	light := parsedEnough(n)
+	sc := s.newBlockScan(n, rq)
 	verified := map[int64]bool{}
 	deadline := time.Now().Add(budget)
 	var hits int64
@@ -243,7 +242,7 @@ func (s *Searcher) verifiedHistogram(ctx context.Context, n query.Node, rq store
 			break
 		}
 		blk := cands[i].Blk
-		found, err := s.scanBlock(ctx, n, check, light, rq, blk)
+		found, err := s.scanBlock(ctx, sc, cands[i])
 		if err != nil {
 			return err
 		}

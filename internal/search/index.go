@@ -244,23 +244,61 @@ func (c recordCheck) may(data []byte) bool {
 // containsFoldASCII reports whether data contains the lower-case ASCII
 // needle, ignoring ASCII case, without allocating.
 func containsFoldASCII(data, needle []byte) bool {
-	if len(needle) == 0 {
+	n := len(needle)
+	if n == 0 {
 		return true
 	}
-	first := needle[0]
-	for i := 0; i+len(needle) <= len(data); i++ {
-		if lowerASCII(data[i]) != first {
-			continue
+	// Jump between occurrences of the needle's first byte in either case
+	// with IndexByte (vectorised) rather than look at every byte.
+	lo, up := needle[0], needle[0]
+	if 'a' <= lo && lo <= 'z' {
+		up = lo - 'a' + 'A'
+	}
+	last := len(data) - n // the last start a match can have
+	nextLo, nextUp := -1, -1
+	for i := 0; i <= last; {
+		if nextLo < i {
+			if nextLo = indexFrom(data[:last+1], lo, i); nextLo < 0 {
+				nextLo = last + 1
+			}
 		}
-		k := 1
-		for k < len(needle) && lowerASCII(data[i+k]) == needle[k] {
-			k++
+		if up != lo && nextUp < i {
+			if nextUp = indexFrom(data[:last+1], up, i); nextUp < 0 {
+				nextUp = last + 1
+			}
 		}
-		if k == len(needle) {
+		i = nextLo
+		if up != lo {
+			i = min(nextLo, nextUp)
+		}
+		if i > last {
+			return false
+		}
+		if equalFoldASCII(data[i+1:i+n], needle[1:]) {
 			return true
 		}
+		i++
 	}
 	return false
+}
+
+// indexFrom is the index of c in b at or after from, or -1.
+func indexFrom(b []byte, c byte, from int) int {
+	if j := bytes.IndexByte(b[from:], c); j >= 0 {
+		return from + j
+	}
+	return -1
+}
+
+// equalFoldASCII reports whether a, folded to lower case ASCII, equals
+// lower (already lower case).
+func equalFoldASCII(a, lower []byte) bool {
+	for k := range lower {
+		if lowerASCII(a[k]) != lower[k] {
+			return false
+		}
+	}
+	return true
 }
 
 func lowerASCII(c byte) byte {

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -223,8 +224,7 @@ func (s *Searcher) verified(ctx context.Context, n query.Node, rq store.RowQuery
 		return res, err
 	}
 	countAll := count && len(cands) <= s.countBlocks()
-	check := newRecordCheck(n, s.Datasets.Verbatim)
-	light := parsedEnough(n)
+	sc := s.newBlockScan(n, rq)
 	var page []hit
 	var total int64
 	complete := true
@@ -236,7 +236,7 @@ func (s *Searcher) verified(ctx context.Context, n query.Node, rq store.RowQuery
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		hits, err := s.scanBlock(ctx, n, check, light, rq, b.Blk)
+		hits, err := s.scanBlock(ctx, sc, b)
 		if err != nil {
 			return res, err
 		}
@@ -263,57 +263,81 @@ type hit struct {
 	ev  *event.Event
 }
 
+// blockScan is how one search checks its candidate blocks.
+type blockScan struct {
+	n     query.Node
+	check recordCheck
+	rq    store.RowQuery
+	// light: candidates are matched on their events as parsed, and only
+	// the hits are completed (event.id, related.* and the rest): the query
+	// names none of those fields (see parsedEnough).
+	light bool
+	// sqlFree: the query's SQL filter holds for every row (a bare
+	// keyword), so a complete block's candidates are re-derived without
+	// asking the database for their positions.
+	sqlFree bool
+}
+
+func (s *Searcher) newBlockScan(n query.Node, rq store.RowQuery) blockScan {
+	return blockScan{n: n, check: newRecordCheck(n, s.Datasets.Verbatim), rq: rq,
+		light: parsedEnough(n), sqlFree: query.FilterAlwaysTrue(n)}
+}
+
+// candidate is a record to check: one event of it (sub ≥ 0, at pos, from
+// the events table) or all of them (sub < 0).
+type candidate struct {
+	pos store.Position
+	sub int32
+}
+
 // scanBlock returns the matches in one block, in the query's order.
-//
-// With light, candidates are matched on their events as parsed, and only
-// the hits are completed (event.id, related.* and the rest): the query
-// names none of those fields (see parsedEnough).
-func (s *Searcher) scanBlock(ctx context.Context, n query.Node, check recordCheck, light bool, rq store.RowQuery, blk int64) ([]hit, error) {
-	b, err := s.blocks.get(ctx, blk)
+func (s *Searcher) scanBlock(ctx context.Context, sc blockScan, info store.BlockInfo) ([]hit, error) {
+	b, err := s.blocks.get(ctx, info.Blk)
 	if err != nil {
 		return nil, err
 	}
 	var offs []int32
 	for i, r := range b.Records {
-		if check.may(r.Data) {
+		if sc.check.may(r.Data) {
 			offs = append(offs, int32(i))
 		}
 	}
 	if len(offs) == 0 {
 		return nil, nil
 	}
-	q := rq
-	q.Blocks = []int64{blk}
-	if len(offs) < len(b.Records) {
-		q.Offsets = offs
+	var cands []candidate
+	if sc.sqlFree && info.Complete {
+		// Every event of the block is stored and the SQL would select
+		// them all: the re-derived events give their own positions.
+		for _, off := range offs {
+			cands = append(cands, candidate{pos: store.Position{Blk: info.Blk, Off: off}, sub: -1})
+		}
+	} else {
+		q := sc.rq
+		q.Blocks = []int64{info.Blk}
+		if len(offs) < len(b.Records) {
+			q.Offsets = offs
+		}
+		rows, err := s.Store.Rows(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range rows {
+			cands = append(cands, candidate{pos: p, sub: p.Sub})
+		}
 	}
-	rows, err := s.Store.Rows(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	// Re-deriving dominates; rows are split over the cores in contiguous
-	// chunks, so the hits stay in order.
-	workers := min(runtime.GOMAXPROCS(0), (len(rows)+255)/256)
+	// Re-deriving dominates; candidates are split over the cores in
+	// contiguous chunks.
+	workers := min(runtime.GOMAXPROCS(0), (len(cands)+255)/256)
 	parts := make([][]hit, max(workers, 1))
 	var wg sync.WaitGroup
 	for w := range parts {
-		lo, hi := w*len(rows)/len(parts), (w+1)*len(rows)/len(parts)
+		lo, hi := w*len(cands)/len(parts), (w+1)*len(cands)/len(parts)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for _, p := range rows[lo:hi] {
-				if !light {
-					evs := pipeline.Derive(s.Datasets, b, int(p.Off))
-					if int(p.Sub) < len(evs) && query.Match(n, evs[p.Sub]) {
-						parts[w] = append(parts[w], hit{pos: p, ev: evs[p.Sub]})
-					}
-					continue
-				}
-				evs := pipeline.ParseOnly(s.Datasets, b, int(p.Off))
-				if int(p.Sub) < len(evs) && query.Match(n, evs[p.Sub]) {
-					pipeline.Complete(b, int(p.Off), int(p.Sub), evs[p.Sub])
-					parts[w] = append(parts[w], hit{pos: p, ev: evs[p.Sub]})
-				}
+			for _, c := range cands[lo:hi] {
+				parts[w] = sc.match(s.Datasets, b, c, parts[w])
 			}
 		}()
 	}
@@ -322,7 +346,51 @@ func (s *Searcher) scanBlock(ctx context.Context, n query.Node, check recordChec
 	for _, part := range parts {
 		out = append(out, part...)
 	}
+	if sc.sqlFree && info.Complete {
+		sort.Slice(out, func(i, j int) bool { return before(out[i].pos, out[j].pos, sc.rq.Asc) })
+	}
 	return out, nil
+}
+
+// match re-derives a candidate's record and appends its matching events.
+func (sc blockScan) match(reg *dataset.Registry, b *store.BlockData, c candidate, out []hit) []hit {
+	off := int(c.pos.Off)
+	var evs []*event.Event
+	if sc.light {
+		evs = pipeline.ParseOnly(reg, b, off)
+	} else {
+		evs = pipeline.Derive(reg, b, off)
+	}
+	for sub, e := range evs {
+		if c.sub >= 0 && int32(sub) != c.sub {
+			continue
+		}
+		if !query.Match(sc.n, e) {
+			continue
+		}
+		if sc.light {
+			pipeline.Complete(b, off, sub, e)
+		}
+		pos := c.pos
+		if c.sub < 0 {
+			// As the store keeps it: microseconds.
+			pos.TS, pos.Sub = e.Time().UTC().Truncate(time.Microsecond), int32(sub)
+			if !sc.inRange(pos) {
+				continue
+			}
+		}
+		out = append(out, hit{pos: pos, ev: e})
+	}
+	return out
+}
+
+// inRange applies the query's time range and cursor, which the SQL applies
+// to the rows it returns.
+func (sc blockScan) inRange(p store.Position) bool {
+	if !sc.rq.From.IsZero() && p.TS.Before(sc.rq.From) || !sc.rq.To.IsZero() && !p.TS.Before(sc.rq.To) {
+		return false
+	}
+	return sc.rq.After == nil || before(*sc.rq.After, p, sc.rq.Asc)
 }
 
 // mayBeat reports whether block b can hold an event that sorts before pos.
@@ -344,7 +412,7 @@ func before(a, b store.Position, asc bool) bool {
 	if a.Off != b.Off {
 		return (a.Off < b.Off) == asc
 	}
-	return (a.Sub < b.Sub) == asc
+	return a.Sub != b.Sub && (a.Sub < b.Sub) == asc
 }
 
 // mergePage merges sorted hits into the sorted page, keeping the first max.

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sort"
@@ -143,6 +144,11 @@ func TestContainsFoldASCII(t *testing.T) {
 		{"", "a", false},
 		{"abc", "", true},
 		{"ÄLICE", "lice", true},
+		{"pasSword at the end: PASSWORD", "password", true},
+		{"Pp pP ppassword", "password", true},
+		{"passwor", "password", false},
+		{"x PASSWORx", "password", false},
+		{"1.2.3.4 and 10.2.3.4", "0.2.3.4", true},
 	} {
 		if got := containsFoldASCII([]byte(tc.data), []byte(tc.needle)); got != tc.want {
 			t.Errorf("containsFoldASCII(%q, %q) = %v", tc.data, tc.needle, got)
@@ -224,4 +230,25 @@ func TestRecordCheck(t *testing.T) {
 	if !newRecordCheck(n, verbatim).may([]byte(`CEF:0|a|b|c|d|e|5|cs1=a\=b`)) {
 		t.Error("an escaped record was ruled out")
 	}
+}
+
+// FuzzContainsFoldASCII compares the search with folding every byte and
+// looking for the needle.
+func FuzzContainsFoldASCII(f *testing.F) {
+	f.Add([]byte("Failed PASSWORD for"), []byte("password"))
+	f.Add([]byte("Pp pP ppassword"), []byte("pp"))
+	f.Add([]byte("aaaaab"), []byte("ab"))
+	f.Fuzz(func(t *testing.T, data, needle []byte) {
+		lower := make([]byte, len(data))
+		for i, c := range data {
+			lower[i] = lowerASCII(c)
+		}
+		folded := make([]byte, len(needle))
+		for i, c := range needle {
+			folded[i] = lowerASCII(c)
+		}
+		if got, want := containsFoldASCII(data, folded), bytes.Contains(lower, folded); got != want {
+			t.Fatalf("containsFoldASCII(%q, %q) = %v, want %v", data, folded, got, want)
+		}
+	})
 }

@@ -208,7 +208,7 @@ func (s *Store) buildRows(blocks []Block) (events [][]driver.Value, blockRows []
 			minV, maxV = minTS, maxTS
 		}
 		blockRows = append(blockRows, []driver.Value{int64(0), b.Object, b.Dataset, b.FirstRecord, int32(len(b.Records)),
-			int32(n), minV, maxV, b.Ingested.UTC(), headerValue(b.Header), refOff, refLen, refFirst})
+			int32(n), minV, maxV, b.Ingested.UTC(), headerValue(b.Header), refOff, refLen, refFirst, false})
 	}
 	// Time order within the batch lets DuckDB's zone maps prune ranges.
 	sort.SliceStable(events, func(i, j int) bool {

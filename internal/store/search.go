@@ -183,6 +183,10 @@ type BlockInfo struct {
 	Blk          int64
 	MinTS, MaxTS time.Time
 	Events       int
+	// Complete says that every event the block's records yield is stored:
+	// retention has not trimmed the block. Its events can then be
+	// re-derived without asking the events table which exist.
+	Complete bool
 }
 
 // BlocksIn lists the blocks that may hold events in [from, to), newest
@@ -203,7 +207,7 @@ func (s *Store) BlocksIn(ctx context.Context, from, to time.Time, asc bool) ([]B
 	if asc {
 		order = "min_ts ASC, blk ASC"
 	}
-	rows, err := s.db.QueryContext(ctx, "SELECT blk, min_ts, max_ts, events FROM blocks WHERE "+
+	rows, err := s.db.QueryContext(ctx, "SELECT blk, min_ts, max_ts, events, NOT coalesce(trimmed, FALSE) FROM blocks WHERE "+
 		strings.Join(parts, " AND ")+" ORDER BY "+order, args...)
 	if err != nil {
 		return nil, fmt.Errorf("blocks: %w", err)
@@ -212,7 +216,7 @@ func (s *Store) BlocksIn(ctx context.Context, from, to time.Time, asc bool) ([]B
 	var out []BlockInfo
 	for rows.Next() {
 		var b BlockInfo
-		if err := rows.Scan(&b.Blk, &b.MinTS, &b.MaxTS, &b.Events); err != nil {
+		if err := rows.Scan(&b.Blk, &b.MinTS, &b.MaxTS, &b.Events, &b.Complete); err != nil {
 			return nil, fmt.Errorf("blocks: %w", err)
 		}
 		out = append(out, b)
@@ -328,6 +332,12 @@ func (s *Store) ArchiveRefs(ctx context.Context, from, to string) (map[string]bo
 func (s *Store) DeleteBefore(ctx context.Context, dataset string, cutoff time.Time) (int64, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	// Blocks that reach back past the cutoff may lose events: they are
+	// marked first, so that a crash between the two statements cannot leave
+	// a block short of events without the mark (see BlockInfo.Complete).
+	if _, err := s.db.ExecContext(ctx, `UPDATE blocks SET trimmed = TRUE WHERE min_ts < ? AND NOT coalesce(trimmed, FALSE)`, cutoff.UTC()); err != nil {
+		return 0, fmt.Errorf("retention %s: mark blocks: %w", dataset, err)
+	}
 	res, err := s.db.ExecContext(ctx, `DELETE FROM events WHERE dataset = ? AND ts < ?`, dataset, cutoff.UTC())
 	if err != nil {
 		return 0, fmt.Errorf("retention %s: %w", dataset, err)
@@ -357,6 +367,7 @@ func (s *Store) DeleteBefore(ctx context.Context, dataset string, cutoff time.Ti
 	if err := rows.Err(); err != nil {
 		return n, fmt.Errorf("retention %s: blocks: %w", dataset, err)
 	}
+
 	for _, blk := range gone {
 		if err := s.files.remove(blk); err != nil {
 			return n, fmt.Errorf("retention %s: %w", dataset, err)

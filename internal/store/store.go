@@ -180,6 +180,9 @@ func (s *Store) migrate(ctx context.Context) error {
 		`ALTER TABLE blocks ADD COLUMN IF NOT EXISTS arch_off BIGINT`,
 		`ALTER TABLE blocks ADD COLUMN IF NOT EXISTS arch_len BIGINT`,
 		`ALTER TABLE blocks ADD COLUMN IF NOT EXISTS arch_first BIGINT`,
+		// Set by retention on blocks that may have lost some of their
+		// events (BlockInfo.Complete). Added 2026-11-23.
+		`ALTER TABLE blocks ADD COLUMN IF NOT EXISTS trimmed BOOLEAN`,
 		// related.hash was promoted until 2026-11-23 (see Columns).
 		`ALTER TABLE events DROP COLUMN IF EXISTS related_hash`,
 		// Alerts and their notification outbox (alerts.go).

@@ -20,7 +20,8 @@ func parsePacketbeat(data []byte) (*event.Event, error) {
 	ev.SetIfAbsent("event.kind", "event")
 	ev.SetIfAbsent("event.category", []string{"network"})
 	ev.SetIfAbsent("event.type", []string{"protocol"})
-	ev.SetIfAbsent("network.protocol", "dns")
+	// Every event of this dataset is DNS, whatever a document claims.
+	ev.Set("network.protocol", "dns")
 	// As for the log formats, the queried name is a related host.
 	if name := ev.String("dns.question.name"); name != "" {
 		ev.Append(event.RelatedHosts, name)
