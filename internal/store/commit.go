@@ -135,6 +135,15 @@ func (s *Store) CommitBatch(ctx context.Context, fromRecord int64, p Progress, b
 	}
 	committed = true
 	s.nextBlk = first + int64(len(blockRows))
+	infos := make([]BlockInfo, 0, len(blockRows))
+	for _, r := range blockRows {
+		if n := r[5].(int32); n > 0 {
+			// As the table keeps them: microseconds.
+			infos = append(infos, BlockInfo{Blk: r[0].(int64), MinTS: r[6].(time.Time).UTC().Truncate(time.Microsecond),
+				MaxTS: r[7].(time.Time).UTC().Truncate(time.Microsecond), Events: int(n), Complete: true})
+		}
+	}
+	s.index.add(infos)
 	return nil
 }
 

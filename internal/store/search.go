@@ -75,14 +75,6 @@ type RowQuery struct {
 func (q RowQuery) filter() (string, []any) {
 	var parts []string
 	var args []any
-	if !q.From.IsZero() {
-		parts = append(parts, "ts >= ?")
-		args = append(args, q.From.UTC())
-	}
-	if !q.To.IsZero() {
-		parts = append(parts, "ts < ?")
-		args = append(args, q.To.UTC())
-	}
 	switch {
 	case len(q.Blocks) == 1:
 		// a plain equality lets zone maps skip the other row groups
@@ -102,6 +94,22 @@ func (q RowQuery) filter() (string, []any) {
 			args = append(args, b)
 		}
 	}
+	rest, restArgs := q.rest()
+	return strings.Join(append(parts, rest), " AND "), append(args, restArgs...)
+}
+
+// rest is the filter without its blocks clause.
+func (q RowQuery) rest() (string, []any) {
+	var parts []string
+	var args []any
+	if !q.From.IsZero() {
+		parts = append(parts, "ts >= ?")
+		args = append(args, q.From.UTC())
+	}
+	if !q.To.IsZero() {
+		parts = append(parts, "ts < ?")
+		args = append(args, q.To.UTC())
+	}
 	if q.After != nil {
 		op := "<"
 		if q.Asc {
@@ -120,15 +128,41 @@ func (q RowQuery) filter() (string, []any) {
 	return strings.Join(parts, " AND "), args
 }
 
+// unionBlocks is the most blocks a query reads as one SELECT per block.
+// DuckDB prunes row groups by an IN list's smallest and largest values
+// only, so a few blocks spread over a month read the whole month; with
+// blk = ? per block each reads its own row groups (measured at 10 M
+// events: 9 blocks in 4 ms instead of 15–40 ms).
+const unionBlocks = 64
+
+// selectEvents is a SELECT of cols from the events q selects (After,
+// Limit and order aside).
+func (q RowQuery) selectEvents(cols string) (string, []any) {
+	if n := len(q.Blocks); n > 1 && n <= unionBlocks {
+		rest, restArgs := q.rest()
+		var b strings.Builder
+		args := make([]any, 0, n*(1+len(restArgs)))
+		for i, blk := range q.Blocks {
+			if i > 0 {
+				b.WriteString(" UNION ALL ")
+			}
+			b.WriteString("SELECT " + cols + " FROM events WHERE blk = ? AND " + rest)
+			args = append(append(args, blk), restArgs...)
+		}
+		return b.String(), args
+	}
+	where, args := q.filter()
+	return "SELECT " + cols + " FROM events WHERE " + where, args
+}
+
 // Rows returns the positions of matching events in order.
 func (s *Store) Rows(ctx context.Context, q RowQuery) ([]Position, error) {
-	where, args := q.filter()
+	sel, args := q.selectEvents("ts, blk, off, sub")
 	dir := "DESC"
 	if q.Asc {
 		dir = "ASC"
 	}
-	text := "SELECT ts, blk, off, sub FROM events WHERE " + where +
-		" ORDER BY ts " + dir + ", blk " + dir + ", off " + dir + ", sub " + dir
+	text := "SELECT ts, blk, off, sub FROM (" + sel + ") ORDER BY ts " + dir + ", blk " + dir + ", off " + dir + ", sub " + dir
 	if q.Limit > 0 {
 		text += " LIMIT ?"
 		args = append(args, q.Limit)
@@ -153,9 +187,9 @@ func (s *Store) Rows(ctx context.Context, q RowQuery) ([]Position, error) {
 // Count returns the number of matching events (After and Limit ignored).
 func (s *Store) Count(ctx context.Context, q RowQuery) (int64, error) {
 	q.After = nil
-	where, args := q.filter()
+	sel, args := q.selectEvents("1")
 	var n int64
-	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM events WHERE "+where, args...).Scan(&n); err != nil {
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM ("+sel+")", args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count: %w", err)
 	}
 	return n, nil
@@ -167,9 +201,9 @@ func (s *Store) Count(ctx context.Context, q RowQuery) (int64, error) {
 // keeps a query with many hits as fast as its first page.
 func (s *Store) CountUpTo(ctx context.Context, q RowQuery, limit int64) (n int64, complete bool, err error) {
 	q.After = nil
-	where, args := q.filter()
+	sel, args := q.selectEvents("1")
 	args = append(args, limit+1)
-	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM events WHERE "+where+" LIMIT ?)", args...).Scan(&n); err != nil {
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM ("+sel+" LIMIT ?)", args...).Scan(&n); err != nil {
 		return 0, false, fmt.Errorf("count up to %d: %w", limit, err)
 	}
 	if n > limit {
@@ -187,41 +221,6 @@ type BlockInfo struct {
 	// retention has not trimmed the block. Its events can then be
 	// re-derived without asking the events table which exist.
 	Complete bool
-}
-
-// BlocksIn lists the blocks that may hold events in [from, to), newest
-// first (by their newest event), or oldest first when asc.
-func (s *Store) BlocksIn(ctx context.Context, from, to time.Time, asc bool) ([]BlockInfo, error) {
-	var parts []string
-	var args []any
-	parts = append(parts, "events > 0")
-	if !from.IsZero() {
-		parts = append(parts, "max_ts >= ?")
-		args = append(args, from.UTC())
-	}
-	if !to.IsZero() {
-		parts = append(parts, "min_ts < ?")
-		args = append(args, to.UTC())
-	}
-	order := "max_ts DESC, blk DESC"
-	if asc {
-		order = "min_ts ASC, blk ASC"
-	}
-	rows, err := s.db.QueryContext(ctx, "SELECT blk, min_ts, max_ts, events, NOT coalesce(trimmed, FALSE) FROM blocks WHERE "+
-		strings.Join(parts, " AND ")+" ORDER BY "+order, args...)
-	if err != nil {
-		return nil, fmt.Errorf("blocks: %w", err)
-	}
-	defer rows.Close()
-	var out []BlockInfo
-	for rows.Next() {
-		var b BlockInfo
-		if err := rows.Scan(&b.Blk, &b.MinTS, &b.MaxTS, &b.Events, &b.Complete); err != nil {
-			return nil, fmt.Errorf("blocks: %w", err)
-		}
-		out = append(out, b)
-	}
-	return out, rows.Err()
 }
 
 // Blooms returns the marshalled token filters of blocks. A block whose
@@ -338,6 +337,7 @@ func (s *Store) DeleteBefore(ctx context.Context, dataset string, cutoff time.Ti
 	if _, err := s.db.ExecContext(ctx, `UPDATE blocks SET trimmed = TRUE WHERE min_ts < ? AND NOT coalesce(trimmed, FALSE)`, cutoff.UTC()); err != nil {
 		return 0, fmt.Errorf("retention %s: mark blocks: %w", dataset, err)
 	}
+	defer s.index.reset()
 	res, err := s.db.ExecContext(ctx, `DELETE FROM events WHERE dataset = ? AND ts < ?`, dataset, cutoff.UTC())
 	if err != nil {
 		return 0, fmt.Errorf("retention %s: %w", dataset, err)

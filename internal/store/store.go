@@ -37,6 +37,8 @@ type Store struct {
 	// arch reads blocks whose records stay in the archive; nil keeps a
 	// copy of every block's records in its file.
 	arch ArchiveReader
+
+	index blockIndex // the blocks with events, for BlocksIn
 }
 
 // ArchiveReader reads byte ranges of archive objects (archive.Archive).
