@@ -185,6 +185,24 @@ func (s *sqlBuilder) termPlan(t target, p termPlan) {
 			s.w(" OR TRY_CAST(" + x + " AS DOUBLE) = ")
 			s.arg(p.num)
 		}, nil, "")
+	case tmLead, tmCIDR:
+		if t.v4 != "" && p.cidr.Addr().Is4() {
+			// A range of the column's IPv4 addresses as numbers.
+			lo, hi := ipv4Range(p.cidr)
+			s.w("(" + t.v4 + " BETWEEN ")
+			s.arg(lo)
+			s.w(" AND ")
+			s.arg(hi)
+			s.w(")")
+			return
+		}
+		s.cidrText(t, p)
+	}
+}
+
+// cidrText writes a CIDR test on an IP field's text.
+func (s *sqlBuilder) cidrText(t target, p termPlan) {
+	switch p.mode {
 	case tmLead:
 		s.anyValue(t, func(s *sqlBuilder, x string) {
 			s.w("starts_with(" + x + ", ")

@@ -37,6 +37,9 @@ type target struct {
 	// promoted is false for message, event.original and doc fields:
 	// CompileFilter cannot see them.
 	promoted bool
+	// v4 is the column holding an IP column's IPv4 addresses as numbers
+	// (store.Column.V4), or "".
+	v4 string
 }
 
 func (t target) list() bool { return t.kind == kindTextList || t.kind == kindIPList }
@@ -49,7 +52,7 @@ func resolve(field string) target {
 		if c.Field != field {
 			continue
 		}
-		t := target{field: field, column: c.Name, promoted: true}
+		t := target{field: field, column: c.Name, promoted: true, v4: c.V4}
 		switch c.Type {
 		case store.IP:
 			t.kind, t.ip = kindIP, true

@@ -219,6 +219,10 @@ func insertEvents(t testing.TB, db *sql.DB, events []*event.Event, full bool) {
 		cols = append(cols, column{c.Name, func(e *event.Event) any { return columnValue(e, c) }})
 		named[c.Name] = true
 	}
+	for _, c := range store.V4Columns() {
+		cols = append(cols, column{c.V4, func(e *event.Event) any { return store.IPv4Value(columnValue(e, c)) }})
+		named[c.V4] = true
+	}
 	text := func(field string) func(e *event.Event) any {
 		return func(e *event.Event) any { return nullable(e.String(field)) }
 	}

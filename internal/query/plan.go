@@ -62,7 +62,7 @@ func planTerm(t target, value string) (termPlan, string) {
 			}
 			lead, exact := prefixLead(p)
 			if exact {
-				return termPlan{mode: tmLead, lead: lead}, ""
+				return termPlan{mode: tmLead, lead: lead, cidr: p}, ""
 			}
 			return termPlan{mode: tmCIDR, lead: lead, cidr: p}, ""
 		}

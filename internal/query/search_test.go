@@ -281,7 +281,7 @@ func TestFilterExactness(t *testing.T) {
 		exact bool
 		where string
 	}{
-		{"user.name:alice AND source.ip:10.0.0.0/8", true, "((user_name = ?) AND (starts_with(source_ip, ?)))"},
+		{"user.name:alice AND source.ip:10.0.0.0/8", true, "((user_name = ?) AND (source_ip4 BETWEEN ? AND ?))"},
 		{"destination.port:[1 TO 1024] OR related.ip:10.0.0.1", true, "((destination_port >= ? AND destination_port <= ?) OR list_contains(related_ip, ?))"},
 		{"url.path:/admin/*", false, "TRUE"},
 		{"user.name:alice AND url.path:/admin/*", false, "((user_name = ?) AND TRUE)"},
@@ -423,8 +423,13 @@ func TestCompileShape(t *testing.T) {
 		{"event.category:net*", `(len(list_filter(event_category, x -> (x LIKE ? ESCAPE '\'))) > 0)`, []any{"net%"}},
 		{"destination.port:443", "(destination_port = ?)", []any{int64(443)}},
 		{"destination.port:[1 TO 1024}", "(destination_port >= ? AND destination_port < ?)", []any{int64(1), int64(1024)}},
-		{"source.ip:10.0.0.0/8", "(starts_with(source_ip, ?))", []any{"10."}},
-		{"source.ip:10.0.0.0/12", "(CASE WHEN starts_with(source_ip, ?) THEN ip_in_cidr(source_ip, ?) ELSE FALSE END)", []any{"10.", "10.0.0.0/12"}},
+		// IPv4 CIDRs on source and destination: ranges of their V4 columns
+		{"source.ip:10.0.0.0/8", "(source_ip4 BETWEEN ? AND ?)", []any{uint32(0x0a000000), uint32(0x0affffff)}},
+		{"destination.ip:10.0.0.0/12", "(destination_ip4 BETWEEN ? AND ?)", []any{uint32(0x0a000000), uint32(0x0a0fffff)}},
+		{"source.ip:0.0.0.0/0", "(source_ip4 BETWEEN ? AND ?)", []any{uint32(0), uint32(0xffffffff)}},
+		// other IP columns, and IPv6, test the text
+		{"related.ip:10.0.0.0/8", "(len(list_filter(related_ip, x -> (starts_with(x, ?)))) > 0)", []any{"10."}},
+		{"source.ip:2001:db8::/32", "(CASE WHEN starts_with(source_ip, ?) THEN ip_in_cidr(source_ip, ?) ELSE FALSE END)", []any{"2001:db8:", "2001:db8::/32"}},
 		{"source.ip:::ffff:10.0.0.1", "(source_ip = ?)", []any{"10.0.0.1"}},
 		{"related.ip:10.0.0.1", "list_contains(related_ip, ?)", []any{"10.0.0.1"}},
 		{"_exists_:user.name", "(user_name <> '')", nil},

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"encoding/binary"
 	"math"
 	"net/netip"
 	"strconv"
@@ -272,4 +273,11 @@ func docSafe(s string) bool {
 		}
 	}
 	return true
+}
+
+// ipv4Range is the first and last address of an IPv4 prefix as numbers.
+func ipv4Range(p netip.Prefix) (lo, hi uint32) {
+	b := p.Masked().Addr().As4()
+	lo = binary.BigEndian.Uint32(b[:])
+	return lo, lo | uint32(1<<(32-p.Bits())-1)
 }

@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"database/sql/driver"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"net/netip"
 	"sort"
 	"time"
 
@@ -175,12 +177,18 @@ func appendRows(conn interface {
 // index in the batch, the record's offset and the event's position) and
 // blocks rows (with blk left for CommitBatch to fill).
 func (s *Store) buildRows(blocks []Block) (events [][]driver.Value, blockRows [][]driver.Value, payloads [][]byte, err error) {
+	var v4 []int // the positions in Columns of the columns with a V4 twin
+	for i, c := range Columns {
+		if c.V4 != "" {
+			v4 = append(v4, i)
+		}
+	}
 	for bi, b := range blocks {
 		var minTS, maxTS time.Time
 		n := 0
 		for off, evs := range b.Events {
 			for sub, e := range evs {
-				r := make([]driver.Value, len(Columns)+3)
+				r := make([]driver.Value, len(Columns)+3, len(Columns)+3+len(v4))
 				for i, c := range Columns {
 					r[i] = columnValue(e, c)
 				}
@@ -200,6 +208,9 @@ func (s *Store) buildRows(blocks []Block) (events [][]driver.Value, blockRows []
 				r[len(Columns)] = int64(bi)
 				r[len(Columns)+1] = int32(off)
 				r[len(Columns)+2] = int32(sub)
+				for _, c := range v4 {
+					r = append(r, IPv4Value(r[c]))
+				}
 				events = append(events, r)
 				n++
 			}
@@ -256,6 +267,21 @@ func columnValue(e *event.Event, c Column) driver.Value {
 		}
 		return nil
 	}
+}
+
+// IPv4Value is a V4 column's value: the IPv4 address of an IP column's
+// value as a number, NULL (nil) for anything else.
+func IPv4Value(v driver.Value) driver.Value {
+	str, ok := v.(string)
+	if !ok {
+		return nil
+	}
+	a, err := netip.ParseAddr(str)
+	if err != nil || !a.Is4() {
+		return nil
+	}
+	b := a.As4()
+	return binary.BigEndian.Uint32(b[:])
 }
 
 // headerValue is a block's header column: NULL for none.

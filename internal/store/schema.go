@@ -6,6 +6,11 @@ type Column struct {
 	Field string // ECS field name
 	Name  string // SQL column name
 	Type  ColumnType
+	// V4, for an IP column, names a UINTEGER column that holds its IPv4
+	// addresses as numbers (NULL for IPv6): a CIDR is then a range of
+	// integers instead of a text test on every row (a /24 over 10 M
+	// events: 19 ms instead of 112 ms).
+	V4 string
 }
 
 // ColumnType is the kind of value a promoted column holds.
@@ -26,31 +31,43 @@ const (
 // itself is not stored: it is re-derived from the block's raw records (see
 // blocks), which keeps the store small.
 var Columns = []Column{
-	{"@timestamp", "ts", Time},
-	{"event.dataset", "dataset", Text},
-	{"event.kind", "event_kind", Text},
-	{"event.action", "event_action", Text},
-	{"event.category", "event_category", TextList},
-	{"event.outcome", "event_outcome", Text},
-	{"event.severity", "event_severity", Int},
-	{"host.name", "host_name", Text},
-	{"process.name", "process_name", Text},
-	{"source.ip", "source_ip", IP},
-	{"source.port", "source_port", Int},
-	{"destination.ip", "destination_ip", IP},
-	{"destination.port", "destination_port", Int},
-	{"user.name", "user_name", Text},
-	{"related.ip", "related_ip", IPList},
-	{"related.user", "related_user", TextList},
-	{"related.hosts", "related_hosts", TextList},
+	{"@timestamp", "ts", Time, ""},
+	{"event.dataset", "dataset", Text, ""},
+	{"event.kind", "event_kind", Text, ""},
+	{"event.action", "event_action", Text, ""},
+	{"event.category", "event_category", TextList, ""},
+	{"event.outcome", "event_outcome", Text, ""},
+	{"event.severity", "event_severity", Int, ""},
+	{"host.name", "host_name", Text, ""},
+	{"process.name", "process_name", Text, ""},
+	{"source.ip", "source_ip", IP, "source_ip4"},
+	{"source.port", "source_port", Int, ""},
+	{"destination.ip", "destination_ip", IP, "destination_ip4"},
+	{"destination.port", "destination_port", Int, ""},
+	{"user.name", "user_name", Text, ""},
+	{"related.ip", "related_ip", IPList, ""},
+	{"related.user", "related_user", TextList, ""},
+	{"related.hosts", "related_hosts", TextList, ""},
 	// related.hash is not promoted: hashes are rare, long, random tokens,
 	// which the block filters find as well as a column would, and as a
 	// column they were 4 % of the whole store (45 MB at 10 M events).
 }
 
+// V4Columns are the V4 columns of Columns, in order: in the events table
+// they follow sub (added after the table's first release).
+func V4Columns() []Column {
+	var out []Column
+	for _, c := range Columns {
+		if c.V4 != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // EventsDDL creates the events table: the promoted columns, then where the
 // event comes from: its block, the record's offset in the block, and the
-// event's position among the record's events.
+// event's position among the record's events; then the V4 columns.
 const EventsDDL = `CREATE TABLE IF NOT EXISTS events (
 	ts TIMESTAMP NOT NULL,
 	dataset VARCHAR NOT NULL,
@@ -71,7 +88,9 @@ const EventsDDL = `CREATE TABLE IF NOT EXISTS events (
 	related_hosts VARCHAR[],
 	blk BIGINT NOT NULL,
 	off INTEGER NOT NULL,
-	sub INTEGER NOT NULL
+	sub INTEGER NOT NULL,
+	source_ip4 UINTEGER,
+	destination_ip4 UINTEGER
 )`
 
 // BlocksDDL creates the blocks table: one row per group of consecutive

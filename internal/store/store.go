@@ -173,6 +173,9 @@ const ObjectsDDL = `CREATE TABLE IF NOT EXISTS objects (
 )`
 
 func (s *Store) migrate(ctx context.Context) error {
+	if err := s.addV4Columns(ctx); err != nil {
+		return err
+	}
 	for _, stmt := range []string{EventsDDL, BlocksDDL, ObjectsDDL,
 		`CREATE TABLE IF NOT EXISTS meta (name VARCHAR PRIMARY KEY, value VARCHAR)`,
 		// Added after the first release of the blocks table.
@@ -192,6 +195,35 @@ func (s *Store) migrate(ctx context.Context) error {
 	} {
 		if _, err := s.db.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("migrate: %w", err)
+		}
+	}
+	return nil
+}
+
+// addV4Columns creates the tables and adds the V4 columns (schema.go)
+// after sub; when the table had rows, they are filled from the IP columns
+// once, so that CIDR queries on old events stay right.
+func (s *Store) addV4Columns(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, EventsDDL); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	for _, c := range V4Columns() {
+		var n int
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_columns() WHERE table_name = 'events' AND column_name = ?`, c.V4).Scan(&n); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		if n > 0 {
+			continue
+		}
+		// Names come from the fixed Columns table, never from input.
+		if _, err := s.db.ExecContext(ctx, "ALTER TABLE events ADD COLUMN "+c.V4+" UINTEGER"); err != nil {
+			return fmt.Errorf("migrate: add %s: %w", c.V4, err)
+		}
+		x := c.Name
+		fill := "UPDATE events SET " + c.V4 + " = ((split_part(" + x + ", '.', 1)::UINTEGER << 24) | (split_part(" + x + ", '.', 2)::UINTEGER << 16) | " +
+			"(split_part(" + x + ", '.', 3)::UINTEGER << 8) | split_part(" + x + ", '.', 4)::UINTEGER) WHERE regexp_full_match(" + x + ", '[0-9]{1,3}(\\.[0-9]{1,3}){3}')"
+		if _, err := s.db.ExecContext(ctx, fill); err != nil {
+			return fmt.Errorf("migrate: fill %s: %w", c.V4, err)
 		}
 	}
 	return nil
