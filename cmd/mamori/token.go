@@ -68,7 +68,7 @@ func actor() string {
 // server notices the change too and writes the same object (a named
 // batch), so the record is indexed once, now or at the next start.
 func auditTokenChange(ctx context.Context, cfg config.Config, t auth.Token, action string) error {
-	arc, err := archive.Open(ctx, cfg.Archive.URL)
+	arc, err := archive.Open(ctx, cfg.Archive.URL, archive.WithCompression(cfg.Archive.Compression))
 	if err != nil {
 		return fmt.Errorf("audit: open archive: %w", err)
 	}

@@ -69,7 +69,7 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 		return nil, err
 	}
 	m := metrics.New()
-	arc, err := archive.Open(ctx, cfg.Archive.URL)
+	arc, err := archive.Open(ctx, cfg.Archive.URL, archive.WithCompression(cfg.Archive.Compression))
 	if err != nil {
 		return nil, fmt.Errorf("open archive %s: %w", cfg.Archive.URL, err)
 	}

@@ -66,10 +66,37 @@ type ObjectInfo struct {
 type Option func(*options)
 
 type options struct {
-	now       func() time.Time
-	entropy   io.Reader
-	accessKey string
-	secretKey string
+	now         func() time.Time
+	entropy     io.Reader
+	accessKey   string
+	secretKey   string
+	compression zstd.EncoderLevel
+}
+
+// Compression levels by name (archive.compression in the configuration).
+var compressionLevels = map[string]zstd.EncoderLevel{
+	"fastest": zstd.SpeedFastest,
+	"default": zstd.SpeedDefault,
+	"better":  zstd.SpeedBetterCompression,
+	"best":    zstd.SpeedBestCompression,
+}
+
+// CompressionLevel checks a compression level's name.
+func CompressionLevel(name string) error {
+	if _, ok := compressionLevels[name]; !ok {
+		return fmt.Errorf("unknown compression %q: want fastest, default, better or best", name)
+	}
+	return nil
+}
+
+// WithCompression sets the zstd level objects are written with, by name
+// (see CompressionLevel); the default is "default".
+func WithCompression(name string) Option {
+	return func(o *options) {
+		if l, ok := compressionLevels[name]; ok {
+			o.compression = l
+		}
+	}
 }
 
 // WithClock sets the clock that stamps objects (their ULID and Created, and
@@ -116,7 +143,12 @@ type Archive struct {
 // profile, anonymous, hostname_immutable, request_checksum_calculation and
 // response_checksum_validation, as gocloud.dev's s3blob does.
 func Open(ctx context.Context, rawURL string, opts ...Option) (*Archive, error) {
-	o := options{now: time.Now}
+	// zstd's default level: on 2 cores at 43,000 syslog/CEF lines a
+	// second, "better" costs 0.14 of a core for objects 10 % smaller
+	// (measured on the bench's lines: 101 against 216 MB/s, 0.134 against
+	// 0.148 of raw); a deployment that keeps its archive for years may
+	// prefer it (archive.compression).
+	o := options{now: time.Now, compression: zstd.SpeedDefault}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -140,9 +172,7 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Archive, error) 
 		a.files.removeStaleTemps(a.now())
 	}
 	a.enc, err = zstd.NewWriter(nil,
-		// Better compression costs about a tenth of a core at 50,000 events/s
-		// and saves about 12 % of the archive.
-		zstd.WithEncoderLevel(zstd.SpeedBetterCompression),
+		zstd.WithEncoderLevel(o.compression),
 		zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)))
 	if err != nil {
 		_ = a.bucket.Close()

@@ -19,6 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/mamori-sec/mamori/internal/alert"
+	"github.com/mamori-sec/mamori/internal/archive"
 	"github.com/mamori-sec/mamori/internal/collect/cylance"
 	"github.com/mamori-sec/mamori/internal/collect/googleworkspace"
 	"github.com/mamori-sec/mamori/internal/collect/msgraph"
@@ -201,6 +202,9 @@ type Archive struct {
 	URL string `yaml:"url"`
 	// Retention deletes raw objects older than this; 0 keeps them forever.
 	Retention Duration `yaml:"retention"`
+	// Compression is the zstd level objects are written with: fastest,
+	// default (the default), better or best.
+	Compression string `yaml:"compression"`
 }
 
 // Store is the embedded DuckDB event store.
@@ -377,6 +381,12 @@ func (c *Config) Finish() error {
 	}
 	if c.Processing.Workers <= 0 {
 		c.Processing.Workers = 2
+	}
+	if c.Archive.Compression == "" {
+		c.Archive.Compression = "default"
+	}
+	if err := archive.CompressionLevel(c.Archive.Compression); err != nil {
+		errs = append(errs, fmt.Errorf("archive.compression: %w", err))
 	}
 	if c.Processing.BatchRecords <= 0 {
 		c.Processing.BatchRecords = 20480

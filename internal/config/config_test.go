@@ -90,6 +90,13 @@ retention:
 			t.Errorf("validation error %v does not name %s", err, want)
 		}
 	}
+	writeFile(t, bad, "archive:\n  compression: max\n")
+	if c, err = Load(bad); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Finish(); err == nil || !strings.Contains(err.Error(), "archive.compression") || !strings.Contains(err.Error(), `"max"`) {
+		t.Errorf("bad compression level: %v", err)
+	}
 }
 
 func TestUnits(t *testing.T) {

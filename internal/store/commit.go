@@ -238,12 +238,19 @@ func (s *Store) buildRows(blocks []Block) (events [][]driver.Value, blockRows []
 }
 
 func columnValue(e *event.Event, c Column) driver.Value {
+	// One lookup per column: the value's own type mostly says it all.
 	v, ok := e.Get(c.Field)
 	if !ok {
 		return nil
 	}
 	switch c.Type {
 	case Time:
+		if t, ok := v.(time.Time); ok {
+			if t.IsZero() {
+				return nil
+			}
+			return t
+		}
 		if t := e.Time(); !t.IsZero() {
 			return t
 		}
@@ -257,11 +264,23 @@ func columnValue(e *event.Event, c Column) driver.Value {
 		}
 		return nil
 	case TextList, IPList:
+		if l, ok := v.([]string); ok {
+			if len(l) == 0 {
+				return nil
+			}
+			return l
+		}
 		if l := e.Strings(c.Field); len(l) > 0 {
 			return l
 		}
 		return nil
 	default:
+		if s, ok := v.(string); ok {
+			if s == "" {
+				return nil
+			}
+			return s
+		}
 		if s := e.String(c.Field); s != "" {
 			return s
 		}
