@@ -128,11 +128,7 @@ func sigmaHQByID(b *testing.B, n int) []*sigma.Rule {
 // line, as the processor would: a mix of every source.
 func goldenEvents(b *testing.B) []*event.Event {
 	b.Helper()
-	root := filepath.Join(testutil.RepoRoot(b), "internal", "datasets")
-	inputs, _ := filepath.Glob(filepath.Join(root, "*", "testdata", "*", "input"))
-	more, _ := filepath.Glob(filepath.Join(root, "*", "*", "testdata", "*", "input"))
-	inputs = append(inputs, more...)
-	sort.Strings(inputs)
+	inputs := testutil.DatasetInputs(b)
 	received := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
 	reg := datasets.Builtin(datasets.Options{Now: func() time.Time { return received }})
 	var out []*event.Event

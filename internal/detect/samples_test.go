@@ -23,17 +23,7 @@ import (
 // a realistic mix of ECS events from every source.
 func sampleEvents(t testing.TB) []*event.Event {
 	t.Helper()
-	root := filepath.Join(testutil.RepoRoot(t), "internal", "datasets")
-	inputs, err := filepath.Glob(filepath.Join(root, "*", "testdata", "*", "input"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	more, err := filepath.Glob(filepath.Join(root, "*", "*", "testdata", "*", "input"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	inputs = append(inputs, more...)
-	sort.Strings(inputs)
+	inputs := testutil.DatasetInputs(t)
 	received := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
 	reg := datasets.Builtin(datasets.Options{Now: func() time.Time { return received }})
 	var out []*event.Event

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"sort"
 	"testing"
 )
 
@@ -71,4 +72,26 @@ func RunCases(t *testing.T, dir string, render func(t *testing.T, input []byte) 
 			Golden(t, filepath.Join(caseDir, "expected.json"), render(t, input))
 		})
 	}
+}
+
+// DatasetInputs lists the golden inputs of every dataset in the repository
+// (internal/datasets/**/testdata/*/input), sorted: written by the datasets'
+// authors from the vendors' documented formats, they are a realistic mix
+// of every source for tests and benchmarks beyond the datasets' own.
+func DatasetInputs(t testing.TB) []string {
+	t.Helper()
+	root := filepath.Join(RepoRoot(t), "internal", "datasets")
+	var inputs []string
+	for _, pattern := range []string{
+		filepath.Join(root, "*", "testdata", "*", "input"),
+		filepath.Join(root, "*", "*", "testdata", "*", "input"),
+	} {
+		found, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatalf("golden inputs: %v", err)
+		}
+		inputs = append(inputs, found...)
+	}
+	sort.Strings(inputs)
+	return inputs
 }

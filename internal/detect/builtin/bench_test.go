@@ -3,7 +3,6 @@ package builtin
 import (
 	"os"
 	"path/filepath"
-	"sort"
 	"testing"
 
 	"github.com/mamori-sec/mamori/internal/detect"
@@ -18,11 +17,7 @@ import (
 // samples, line by line, as the processor would.
 func benchEvents(b *testing.B) []*event.Event {
 	b.Helper()
-	root := filepath.Join(testutil.RepoRoot(b), "internal", "datasets")
-	inputs, _ := filepath.Glob(filepath.Join(root, "*", "testdata", "*", "input"))
-	more, _ := filepath.Glob(filepath.Join(root, "*", "*", "testdata", "*", "input"))
-	inputs = append(inputs, more...)
-	sort.Strings(inputs)
+	inputs := testutil.DatasetInputs(b)
 	reg := registry()
 	var out []*event.Event
 	add := func(key string, recs [][]byte) {
