@@ -204,8 +204,7 @@ func (a *App) ApplyRetention(ctx context.Context) error {
 			cutoff := a.now().Add(-keep)
 			// Objects that stored blocks still read their records from
 			// stay until the store's own retention has let them go.
-			prefix := archive.DatasetPrefix(ds)
-			inUse, err := a.Store.ArchiveRefs(ctx, prefix, prefix+cutoff.UTC().Add(time.Hour).Format("2006/01/02/15/"))
+			inUse, err := a.Store.ArchiveRefs(ctx, archive.DatasetPrefix(ds), archive.HourPrefix(ds, cutoff.Add(time.Hour)))
 			if err != nil {
 				errs = append(errs, err)
 				continue

@@ -450,6 +450,10 @@ func TestParseKey(t *testing.T) {
 	if key != "raw/aws.cloudtrail/2025/07/04/09/01JABCDEFGHJKMNPQRSTVWXYZ0.ndjson.zst" {
 		t.Fatalf("Key = %s", key)
 	}
+	// in another zone, the same UTC hour
+	if p := HourPrefix("aws.cloudtrail", hour.In(time.FixedZone("JST", 9*3600)).Add(30*time.Minute)); p != "raw/aws.cloudtrail/2025/07/04/09/" {
+		t.Errorf("HourPrefix = %s", p)
+	}
 	info, err := ParseKey(key)
 	if err != nil {
 		t.Fatalf("ParseKey(%s): %v", key, err)

@@ -49,6 +49,15 @@ func DatasetPrefix(dataset string) string {
 	return RawPrefix + dataset + "/"
 }
 
+// hourLayout is the time path of a key: the UTC hour.
+const hourLayout = "2006/01/02/15"
+
+// HourPrefix is the prefix of every object of one dataset received in the
+// UTC hour of t: "raw/{dataset}/{yyyy}/{mm}/{dd}/{hh}/". Keys sort by it.
+func HourPrefix(dataset string, t time.Time) string {
+	return DatasetPrefix(dataset) + t.UTC().Format(hourLayout) + "/"
+}
+
 // Key builds the key of an object mamori writes:
 //
 //	raw/{dataset}/{yyyy}/{mm}/{dd}/{hh}/{ulid}.ndjson.zst
@@ -62,7 +71,7 @@ func Key(dataset string, received time.Time, id ulid.ULID) string {
 	b.WriteString(RawPrefix)
 	b.WriteString(dataset)
 	b.WriteByte('/')
-	b.WriteString(t.Format("2006/01/02/15"))
+	b.WriteString(t.Format(hourLayout))
 	b.WriteByte('/')
 	b.WriteString(id.String())
 	b.WriteString(objectSuffix)

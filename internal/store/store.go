@@ -173,9 +173,6 @@ const ObjectsDDL = `CREATE TABLE IF NOT EXISTS objects (
 )`
 
 func (s *Store) migrate(ctx context.Context) error {
-	if err := s.addV4Columns(ctx); err != nil {
-		return err
-	}
 	for _, stmt := range []string{EventsDDL, BlocksDDL, ObjectsDDL,
 		`CREATE TABLE IF NOT EXISTS meta (name VARCHAR PRIMARY KEY, value VARCHAR)`,
 		// Added after the first release of the blocks table.
@@ -197,16 +194,13 @@ func (s *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("migrate: %w", err)
 		}
 	}
-	return nil
+	return s.addV4Columns(ctx)
 }
 
-// addV4Columns creates the tables and adds the V4 columns (schema.go)
-// after sub; when the table had rows, they are filled from the IP columns
-// once, so that CIDR queries on old events stay right.
+// addV4Columns adds the V4 columns (schema.go) to an events table made
+// before them; the rows it had are filled from the IP columns once, so
+// that CIDR queries on old events stay right.
 func (s *Store) addV4Columns(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, EventsDDL); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
 	for _, c := range V4Columns() {
 		var n int
 		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_columns() WHERE table_name = 'events' AND column_name = ?`, c.V4).Scan(&n); err != nil {
