@@ -13,6 +13,12 @@ import (
 type Record struct {
 	// Data is the record exactly as received (no trailing newline).
 	Data []byte
+	// Text is Data as a string, when whoever read the record made one (the
+	// pipeline does, once per record); "" otherwise. Parsers take the
+	// record's text from String, so that one copy serves them all, and
+	// event.original, and the values they slice from it share its memory
+	// (which makes indexing them cheap: search.IndexBlock).
+	Text string
 	// Received is when mamori, or the writer of the object, received it.
 	Received time.Time
 	// Peer is the sender's address ("192.0.2.1:514"), "" when unknown.
@@ -22,6 +28,21 @@ type Record struct {
 	// Dataset.HeaderLine); nil otherwise. The header record itself is
 	// also handed to the parser, which returns no events for it.
 	Header []byte
+}
+
+// String returns the record's text: Text when it is set, a copy of Data
+// otherwise.
+func (r Record) String() string {
+	if r.Text != "" && len(r.Text) == len(r.Data) {
+		return r.Text
+	}
+	return string(r.Data)
+}
+
+// WithText returns the record with Text set, made from Data once.
+func (r Record) WithText() Record {
+	r.Text = r.String()
+	return r
 }
 
 // Parser turns one record into ECS events.

@@ -55,5 +55,5 @@ func ParseOnly(reg *dataset.Registry, b *store.BlockData, off int) []*event.Even
 // Complete finishes event sub of record off of a block, as parsed by
 // ParseOnly, into the event Derive gives.
 func Complete(b *store.BlockData, off, sub int, e *event.Event) {
-	complete(e, b.Dataset, b.Records[off], "", b.Object, b.FirstRecord+int64(off), sub, b.Ingested)
+	complete(e, b.Dataset, b.Records[off], b.Object, b.FirstRecord+int64(off), sub, b.Ingested)
 }

@@ -19,6 +19,9 @@ import (
 // with error.message and event.kind "pipeline_error", so it is kept and
 // searchable; failed reports that.
 func Normalize(ds dataset.Dataset, rec dataset.Record, key string, index int64, now time.Time) (events []*event.Event, failed bool) {
+	// One copy of the record's text serves the parser and event.original
+	// of all its events.
+	rec = rec.WithText()
 	parsed, err := safeParse(ds.Parser, rec)
 	if err != nil {
 		e := event.New(8)
@@ -27,13 +30,8 @@ func Normalize(ds dataset.Dataset, rec dataset.Record, key string, index int64, 
 		parsed = []*event.Event{e}
 		failed = true
 	}
-	// One copy of the record serves as event.original of all its events.
-	var original string
 	for sub, e := range parsed {
-		if original == "" && !e.Has(event.FieldOriginal) {
-			original = string(rec.Data)
-		}
-		complete(e, ds.Name, rec, original, key, index, sub, now)
+		complete(e, ds.Name, rec, key, index, sub, now)
 	}
 	return parsed, failed
 }
@@ -45,18 +43,14 @@ var CompletedFields = []string{event.FieldID, event.FieldDataset, event.FieldOri
 	event.FieldTimestamp, event.FieldError, event.FieldKind}
 
 // complete does to one parsed event what Normalize does after parsing.
-// original is the record's text as a string, or "" to have it made here.
 // The typed setters store the values without boxing each one.
-func complete(e *event.Event, dataset string, rec dataset.Record, original, key string, index int64, sub int, now time.Time) {
+func complete(e *event.Event, dataset string, rec dataset.Record, key string, index int64, sub int, now time.Time) {
 	e.SetString(event.FieldID, event.ID(key, index, sub))
 	if !e.Has(event.FieldDataset) {
 		e.SetString(event.FieldDataset, dataset)
 	}
 	if !e.Has(event.FieldOriginal) {
-		if original == "" {
-			original = string(rec.Data)
-		}
-		e.SetString(event.FieldOriginal, original)
+		e.SetString(event.FieldOriginal, rec.String())
 	}
 	e.SetTime(event.FieldIngested, now)
 	if e.Time().IsZero() {

@@ -90,7 +90,9 @@ func (p *Processor) Process(ctx context.Context, key string) (Stats, error) {
 	// that record with every record (and in every block, for reading back).
 	var header []byte
 	read := func() dataset.Record {
-		r := rr.Record()
+		// The record's text, made here once, is what its events' values
+		// are sliced from and what IndexBlock indexes (dataset.Record.Text).
+		r := rr.Record().WithText()
 		if ds.HeaderLine {
 			if header == nil {
 				header = bytes.Clone(r.Data)

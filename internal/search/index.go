@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/mamori-sec/mamori/internal/dataset"
 	"github.com/mamori-sec/mamori/internal/event"
@@ -31,10 +32,15 @@ func IndexBlock(recs []dataset.Record, events [][]*event.Event) []byte {
 	//
 	// Most values are copied from the record (event.original is all of
 	// it): a value the raw text covers (tokens.Covered) adds no token and
-	// is skipped without tokenizing it.
+	// is skipped without tokenizing it. Parsers slice most values from the
+	// record's Text: for those, where they lie in it is known without a
+	// search, and they never reach the map.
 	seen := make(map[string]struct{}, 256)
 	var raw string
 	add := func(s string) {
+		if i, ok := offsetIn(raw, s); ok && tokens.CoveredAt(raw, s, i) {
+			return
+		}
 		if len(s) >= len(raw) && s == raw {
 			return
 		}
@@ -49,8 +55,8 @@ func IndexBlock(recs []dataset.Record, events [][]*event.Event) []byte {
 		}
 	}
 	for i, r := range recs {
-		b.Add(r.Data)
-		raw = string(r.Data)
+		raw = r.String()
+		b.AddString(raw)
 		for _, e := range events[i] {
 			e.Range(func(_ string, v any) {
 				switch x := v.(type) {
@@ -71,6 +77,22 @@ func IndexBlock(recs []dataset.Record, events [][]*event.Event) []byte {
 		}
 	}
 	return b.Build().Marshal()
+}
+
+// offsetIn reports where s lies in text's memory when s is a substring
+// sliced from text (s is then text[i:i+len(s)]); false says nothing of
+// their contents. Comparing the addresses of two live strings is safe: no
+// pointer is made from the result.
+func offsetIn(text, s string) (i int, ok bool) {
+	if len(s) == 0 || len(s) > len(text) {
+		return 0, false
+	}
+	t := uintptr(unsafe.Pointer(unsafe.StringData(text)))
+	p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+	if p < t || p-t > uintptr(len(text)-len(s)) {
+		return 0, false
+	}
+	return int(p - t), true
 }
 
 // blooms caches parsed block filters. They are small (about a byte per

@@ -35,7 +35,7 @@ func benchBlock(b testing.TB, n int) ([]dataset.Record, [][]*event.Event) {
 		if kind == bench.KindJSON {
 			name = "json"
 		}
-		rec := dataset.Record{Data: line, Received: end}
+		rec := dataset.Record{Data: line, Received: end}.WithText() // as the processor reads it
 		ds := pipeline.Resolve(reg, name)
 		if d, ok := reg.Detect(line); ok {
 			ds = d
@@ -86,5 +86,30 @@ func TestIndexBlockSkipsOnlyCoveredValues(t *testing.T) {
 	}
 	if got, want := IndexBlock(recs, evs), naive.Build().Marshal(); !bytes.Equal(got, want) {
 		t.Fatalf("IndexBlock's filter (%d bytes) differs from the filter of every token (%d bytes)", len(got), len(want))
+	}
+}
+
+func TestOffsetInFindsOnlySlicesOfTheText(t *testing.T) {
+	text := string([]byte("src=10.0.0.1 user=alice")) // a string of its own memory
+	if i, ok := offsetIn(text, text[4:12]); !ok || i != 4 {
+		t.Errorf("offsetIn(text, text[4:12]) = %d, %v; want 4, true", i, ok)
+	}
+	if i, ok := offsetIn(text, text[18:]); !ok || i != 18 {
+		t.Errorf("offsetIn(text, text[18:]) = %d, %v; want 18, true", i, ok)
+	}
+	if i, ok := offsetIn(text, text); !ok || i != 0 {
+		t.Errorf("offsetIn(text, text) = %d, %v; want 0, true", i, ok)
+	}
+	// Equal contents elsewhere in memory are not a slice of the text.
+	if _, ok := offsetIn(text, string([]byte("alice"))); ok {
+		t.Error("offsetIn found a copy of a substring in the text")
+	}
+	// A slice that runs past the text's end is not within it.
+	longer := text + "@example.com"
+	if _, ok := offsetIn(longer[:len(text)-2], longer[len(text)-5:]); ok {
+		t.Error("offsetIn accepted a slice that ends beyond the text")
+	}
+	if _, ok := offsetIn(text, ""); ok {
+		t.Error("offsetIn accepted an empty string")
 	}
 }

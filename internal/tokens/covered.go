@@ -33,6 +33,12 @@ func Covered(text, v string) bool {
 	return false
 }
 
+// CoveredAt is Covered for an occurrence of v already known to be at
+// text[i:] (v is text[i:i+len(v)]): it only checks the occurrence's ends.
+func CoveredAt(text, v string, i int) bool {
+	return v == "" || boundedAt(text, v, i)
+}
+
 // boundedAt reports whether the occurrence of v at text[i:] is cut from
 // its surroundings as v alone is.
 func boundedAt(text, v string, i int) bool {

@@ -1,6 +1,7 @@
 package tokens
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -69,5 +70,51 @@ func FuzzCovered(f *testing.F) {
 		end := start + ((n%64)+64)%64
 		end = min(end, len(text))
 		checkCovered(t, text, text[start:end])
+		checkCoveredAt(t, text, start, end)
 	})
+}
+
+// checkCoveredAt fails when CoveredAt claims text[start:end] is covered at
+// start but a token of it is missing from text's.
+func checkCoveredAt(t *testing.T, text string, start, end int) bool {
+	t.Helper()
+	v := text[start:end]
+	if !CoveredAt(text, v, start) {
+		return false
+	}
+	have := tokenSet(text)
+	for tok := range tokenSet(v) {
+		if !have[tok] {
+			t.Fatalf("CoveredAt(%q, %q, %d) but token %q of the value is not a token of the text", text, v, start, tok)
+		}
+	}
+	return true
+}
+
+func TestCoveredAt(t *testing.T) {
+	text := "dst=10.0.0.10 src=10.0.0.1 user=alice@example.com name=ZÉmile"
+	cases := []struct {
+		v    string
+		at   int // the occurrence, counted from 0
+		want bool
+	}{
+		{"10.0.0.1", 0, false}, // the start of 10.0.0.10: a digit continues it
+		{"10.0.0.1", 1, true},
+		{"alice", 0, true},
+		{"Émile", 0, false}, // a letter before it
+		{"", 0, true},
+	}
+	for _, c := range cases {
+		i := -1
+		for k := 0; k <= c.at; k++ {
+			j := strings.Index(text[i+1:], c.v)
+			if j < 0 {
+				t.Fatalf("%q occurs fewer than %d times", c.v, c.at+1)
+			}
+			i += 1 + j
+		}
+		if got := checkCoveredAt(t, text, i, i+len(c.v)); got != c.want {
+			t.Errorf("CoveredAt(text, %q, %d) = %v, want %v", c.v, i, got, c.want)
+		}
+	}
 }

@@ -49,7 +49,7 @@ type parser struct {
 // Parse maps one CEF record. The record must start with "CEF:"; a syslog
 // header in front is the syslog dataset's to remove.
 func (p *parser) Parse(rec dataset.Record) ([]*event.Event, error) {
-	m, err := parsecef.Parse(rec.Data)
+	m, err := parsecef.ParseString(rec.String())
 	if err != nil {
 		return nil, fmt.Errorf("cef dataset: %w", err)
 	}

@@ -60,7 +60,7 @@ var (
 // Parse maps one line. A line without any pair still becomes an event with
 // its message; an empty line carries none.
 func (p *parser) Parse(rec dataset.Record) ([]*event.Event, error) {
-	line := string(rec.Data)
+	line := rec.String()
 	if strings.TrimSpace(line) == "" {
 		return nil, nil
 	}

@@ -46,7 +46,7 @@ type parser struct {
 // Parse maps one LEEF record. The record must start with "LEEF:"; a syslog
 // header in front is the syslog dataset's to remove.
 func (p *parser) Parse(rec dataset.Record) ([]*event.Event, error) {
-	m, err := parseleef.Parse(rec.Data)
+	m, err := parseleef.ParseString(rec.String())
 	if err != nil {
 		return nil, fmt.Errorf("leef dataset: %w", err)
 	}

@@ -109,7 +109,7 @@ func (p *parser) Parse(rec dataset.Record) ([]*event.Event, error) {
 	if ref.IsZero() {
 		ref = p.now()
 	}
-	m := parsesyslog.Parse(rec.Data, ref, p.loc)
+	m := parsesyslog.ParseString(rec.String(), ref, p.loc)
 	if !m.HeaderFound() && !m.HasPriority && strings.TrimSpace(m.Body) == "" {
 		return nil, nil
 	}

@@ -122,7 +122,7 @@ func (p *parser) Parse(rec dataset.Record) ([]*event.Event, error) {
 	if ref.IsZero() {
 		ref = p.now()
 	}
-	body := string(rec.Data)
+	body := rec.String()
 	var m parsesyslog.Message
 	headed := false
 	if p.syslog {

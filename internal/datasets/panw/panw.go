@@ -68,7 +68,7 @@ func (p *parser) Parse(rec dataset.Record) ([]*event.Event, error) {
 	if ref.IsZero() {
 		ref = p.now()
 	}
-	m := parsesyslog.Parse(rec.Data, ref, p.loc)
+	m := parsesyslog.ParseString(rec.String(), ref, p.loc)
 	body := strings.TrimSpace(m.Body)
 	if body == "" {
 		return nil, nil

@@ -66,7 +66,7 @@ func (p *parser) Parse(rec dataset.Record) ([]*event.Event, error) {
 	if ref.IsZero() {
 		ref = p.now()
 	}
-	m := parsesyslog.Parse(rec.Data, ref, p.loc)
+	m := parsesyslog.ParseString(rec.String(), ref, p.loc)
 	if !m.HeaderFound() && !m.HasPriority && m.Body == "" {
 		return nil, nil
 	}
@@ -109,7 +109,7 @@ func (p *parser) parseBody(m *parsesyslog.Message, rec dataset.Record) []*event.
 	if !ok {
 		return nil
 	}
-	evs, err := ds.Parser.Parse(dataset.Record{Data: data, Received: rec.Received, Peer: rec.Peer})
+	evs, err := ds.Parser.Parse(dataset.Record{Data: data, Text: m.Body, Received: rec.Received, Peer: rec.Peer})
 	if err != nil || len(evs) == 0 {
 		return nil
 	}

@@ -92,18 +92,18 @@ type parser struct {
 // a fluentd wrapper ({"message": ..., "hostname": ..., "timestamp": ...})
 // around either.
 func (p *parser) Parse(rec dataset.Record) ([]*event.Event, error) {
-	data := bytes.TrimSpace(rec.Data)
-	if len(data) == 0 {
+	text := strings.TrimSpace(rec.String())
+	if len(text) == 0 {
 		return nil, nil
 	}
 	ref := rec.Received
 	if ref.IsZero() {
 		ref = p.now()
 	}
-	if data[0] == '{' {
-		return p.parseWrapper(data, ref)
+	if text[0] == '{' {
+		return p.parseWrapper(bytes.TrimSpace(rec.Data), ref)
 	}
-	ev, err := p.parseLine(data, ref)
+	ev, err := p.parseLine(text, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +130,7 @@ func (p *parser) parseWrapper(data []byte, ref time.Time) ([]*event.Event, error
 	if inner == "" {
 		return nil, nil
 	}
-	ev, err := p.parseLine([]byte(inner), ref)
+	ev, err := p.parseLine(inner, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -161,13 +161,11 @@ func wrapperTime(raw json.RawMessage) (time.Time, bool) {
 }
 
 // parseLine maps a CEF line with or without a syslog header.
-func (p *parser) parseLine(line []byte, ref time.Time) (*event.Event, error) {
-	var body string // the record from "CEF:" on, copied from line once
+func (p *parser) parseLine(line string, ref time.Time) (*event.Event, error) {
+	body := line // the record from "CEF:" on
 	var hdr *parsesyslog.Message
-	if parsecef.Is(line) {
-		body = string(line)
-	} else {
-		m := parsesyslog.Parse(line, ref, p.loc)
+	if !isCEF(line) {
+		m := parsesyslog.ParseString(line, ref, p.loc)
 		i := strings.Index(m.Body, "CEF:")
 		if i < 0 {
 			return nil, errors.New("trendmicro: no CEF record (want CEF:0|Trend Micro|Deep Security ...)")
@@ -212,9 +210,14 @@ func (p *parser) parseLine(line []byte, ref time.Time) (*event.Event, error) {
 	return ev, nil
 }
 
+// isCEF is parsecef.Is for a string.
+func isCEF(s string) bool {
+	return len(s) > 4 && s[:4] == "CEF:" && s[4] >= '0' && s[4] <= '9'
+}
+
 // isDeepSecurityString is isDeepSecurity for a string.
 func isDeepSecurityString(s string) bool {
-	if len(s) <= 4 || s[:4] != "CEF:" || s[4] < '0' || s[4] > '9' {
+	if !isCEF(s) {
 		return false
 	}
 	i := 4

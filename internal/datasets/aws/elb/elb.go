@@ -56,7 +56,7 @@ var albTypes = map[string]bool{"http": true, "https": true, "h2": true, "grpcs":
 // an ALB request type, "tls" for a Network Load Balancer, or a time for a
 // Classic Load Balancer.
 func (p *parser) Parse(rec dataset.Record) ([]*event.Event, error) {
-	line := strings.TrimRight(string(rec.Data), "\r\n")
+	line := strings.TrimRight(rec.String(), "\r\n")
 	if strings.TrimSpace(line) == "" {
 		return nil, nil
 	}

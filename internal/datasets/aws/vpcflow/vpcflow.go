@@ -7,6 +7,7 @@ package vpcflow
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -60,7 +61,7 @@ const maxFields = 64
 // whose number of fields matches neither its header nor a known layout is
 // an error.
 func (p *parser) Parse(rec dataset.Record) ([]*event.Event, error) {
-	line := string(bytes.TrimRight(rec.Data, " \r\n\t"))
+	line := strings.TrimRight(rec.String(), " \r\n\t")
 	var buf [32]string
 	tokens := splitFields(line, buf[:0])
 	if len(tokens) == 0 {
