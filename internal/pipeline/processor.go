@@ -118,6 +118,10 @@ func (p *Processor) Process(ctx context.Context, key string) (Stats, error) {
 	if batchSize <= 0 {
 		batchSize = 20000
 	}
+	blockSize := p.BlockRecords
+	if blockSize <= 0 {
+		blockSize = 4096
+	}
 	// advance reads the next record; nextErr is io.EOF at a clean end.
 	var next dataset.Record
 	var nextErr error
@@ -137,16 +141,28 @@ func (p *Processor) Process(ctx context.Context, key string) (Stats, error) {
 			return st, ctx.Err()
 		}
 		var (
-			recs     []dataset.Record
-			perRec   [][]*event.Event
+			recs     = make([]dataset.Record, 0, batchSize+1)
+			perRec   = make([][]*event.Event, 0, batchSize+1)
+			blocks   []store.Block
+			cutAt    int // records before it are in blocks
 			events   int
 			failures int64
 			oldest   time.Time
+			stored   = map[string]int{} // events per dataset
 		)
 		first := index
 		// Truncated to the store's precision, so that re-deriving an event
 		// from its block gives back the same event.ingested.
 		now := p.now().UTC().Truncate(time.Microsecond)
+		// cut makes a block of the records read since the last cut. Blocks
+		// are made as soon as their records are parsed: indexing them and
+		// building their rows then finds the events in the CPU's caches.
+		cut := func(refs []archive.Frame) {
+			if cutAt < len(recs) {
+				blocks = append(blocks, p.block(key, obj.Dataset, first+int64(cutAt), recs[cutAt:len(recs):len(recs)], perRec[cutAt:len(recs):len(recs)], now, refs, header))
+				cutAt = len(recs)
+			}
+		}
 		for len(recs) < batchSize && nextErr == nil {
 			evs, failed := Normalize(ds, next, key, index, now)
 			if failed {
@@ -155,11 +171,17 @@ func (p *Processor) Process(ctx context.Context, key string) (Stats, error) {
 			if oldest.IsZero() || next.Received.Before(oldest) {
 				oldest = next.Received
 			}
+			for _, e := range evs {
+				stored[e.String(event.FieldDataset)]++
+			}
 			recs = append(recs, next)
 			perRec = append(perRec, evs)
 			events += len(evs)
 			index++
 			advance()
+			if len(recs)-cutAt == blockSize {
+				cut(frames)
+			}
 		}
 		if nextErr != nil && !errors.Is(nextErr, io.EOF) {
 			// A broken object (truncated compression, say) keeps what was
@@ -168,22 +190,19 @@ func (p *Processor) Process(ctx context.Context, key string) (Stats, error) {
 			p.Logger.Error("archive object unreadable", "key", key, "record", index, "err", nextErr)
 			rec := dataset.Record{Data: []byte(fmt.Sprintf("mamori: archive object %s unreadable after record %d: %v", key, index, nextErr)), Received: now}
 			evs, _ := Normalize(ds, rec, key, index, now)
+			for _, e := range evs {
+				stored[e.String(event.FieldDataset)]++
+			}
 			recs = append(recs, rec)
 			perRec = append(perRec, evs)
 			events += len(evs)
 			failures++
 			index++
+			cut(nil) // the last record is mamori's note, not the archive's
 		}
+		cut(frames)
 		n := len(recs)
 		finished := nextErr != nil
-		refs := frames
-		if nextErr != nil && !errors.Is(nextErr, io.EOF) {
-			refs = nil // the last record is mamori's note, not the archive's
-		}
-		blocks := p.blocks(key, obj.Dataset, first, recs, perRec, now, refs)
-		for i := range blocks {
-			blocks[i].Header = header
-		}
 		prog := store.Progress{Key: key, DoneRecords: done + int64(n), Finished: finished,
 			Events: int64(events), Failures: failures, At: now}
 		if err := p.Store.CommitBatch(ctx, done, prog, blocks); err != nil {
@@ -197,7 +216,7 @@ func (p *Processor) Process(ctx context.Context, key string) (Stats, error) {
 		st.Records += int64(n)
 		st.Events += int64(len(batch))
 		st.Failures += failures
-		p.count(batch, failures, ds.Name, oldest)
+		p.count(stored, failures, ds.Name, oldest)
 		if p.OnCommit != nil && len(batch) > 0 {
 			p.OnCommit(ctx, batch)
 		}
@@ -210,15 +229,11 @@ func (p *Processor) Process(ctx context.Context, key string) (Stats, error) {
 	}
 }
 
-func (p *Processor) count(batch []*event.Event, failures int64, dsName string, oldest time.Time) {
+func (p *Processor) count(stored map[string]int, failures int64, dsName string, oldest time.Time) {
 	if p.Metrics == nil {
 		return
 	}
-	per := map[string]int{}
-	for _, e := range batch {
-		per[e.String(event.FieldDataset)]++
-	}
-	for d, n := range per {
+	for d, n := range stored {
 		p.Metrics.EventsStored.WithLabelValues(d).Add(float64(n))
 	}
 	if failures > 0 {
@@ -282,29 +297,23 @@ func (p *Processor) work(ctx context.Context, q *queue.Local) {
 	}
 }
 
-// blocks cuts a batch into store blocks of at most BlockRecords records,
-// each with the span of frames that hold its records when the object has
-// frames.
-func (p *Processor) blocks(key, dsName string, first int64, recs []dataset.Record, perRec [][]*event.Event, now time.Time, frames []archive.Frame) []store.Block {
-	size := p.BlockRecords
-	if size <= 0 {
-		size = 4096
+// block makes the store block of consecutive records, with the span of
+// frames that hold them when the object has frames, its token filter, and
+// its rows prepared (store.Block.Prepare).
+func (p *Processor) block(key, dsName string, first int64, recs []dataset.Record, perRec [][]*event.Event, now time.Time, frames []archive.Frame, header []byte) store.Block {
+	b := store.Block{Object: key, Dataset: dsName, FirstRecord: first,
+		Records: recs, Events: perRec, Ingested: now, Header: header}
+	if p.Index != nil {
+		b.Bloom = p.Index(b.Records, b.Events)
 	}
-	var out []store.Block
-	for start := 0; start < len(recs); start += size {
-		end := min(start+size, len(recs))
-		b := store.Block{Object: key, Dataset: dsName, FirstRecord: first + int64(start),
-			Records: recs[start:end], Events: perRec[start:end], Ingested: now}
-		if p.Index != nil {
-			b.Bloom = p.Index(b.Records, b.Events)
-		}
-		if b.Bloom == nil {
-			b.Bloom = []byte{}
-		}
-		if off, n, spanFirst, ok := archive.Span(frames, int(b.FirstRecord), len(b.Records)); ok {
-			b.Ref = &store.ArchiveRef{Offset: off, Length: n, First: int64(spanFirst)}
-		}
-		out = append(out, b)
+	if b.Bloom == nil {
+		b.Bloom = []byte{}
 	}
-	return out
+	if off, n, spanFirst, ok := archive.Span(frames, int(b.FirstRecord), len(b.Records)); ok {
+		b.Ref = &store.ArchiveRef{Offset: off, Length: n, First: int64(spanFirst)}
+	}
+	// An event the store refuses (no @timestamp) fails the commit, which
+	// prepares the block again and says why.
+	_ = b.Prepare()
+	return b
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/mamori-sec/mamori/internal/datasets"
 	"github.com/mamori-sec/mamori/internal/event"
 	"github.com/mamori-sec/mamori/internal/pipeline"
+	"github.com/mamori-sec/mamori/internal/store"
 	"github.com/mamori-sec/mamori/internal/tokens"
 )
 
@@ -112,4 +113,20 @@ func TestOffsetInFindsOnlySlicesOfTheText(t *testing.T) {
 	if _, ok := offsetIn(text, ""); ok {
 		t.Error("offsetIn accepted an empty string")
 	}
+}
+
+// BenchmarkPrepareBlock times building a block's events rows
+// (store.Block.Prepare) from the bench's events: it lives here, beside the
+// block those events make.
+func BenchmarkPrepareBlock(b *testing.B) {
+	recs, evs := benchBlock(b, 4096)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		blk := store.Block{Records: recs, Events: evs}
+		if err := blk.Prepare(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/record")
 }

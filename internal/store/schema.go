@@ -57,9 +57,19 @@ var Columns = []Column{
 // they follow sub (added after the table's first release).
 func V4Columns() []Column {
 	var out []Column
-	for _, c := range Columns {
+	for _, i := range v4Positions() {
+		out = append(out, Columns[i])
+	}
+	return out
+}
+
+// v4Positions are the positions in Columns of the columns with a V4 twin,
+// in order.
+func v4Positions() []int {
+	var out []int
+	for i, c := range Columns {
 		if c.V4 != "" {
-			out = append(out, c)
+			out = append(out, i)
 		}
 	}
 	return out
@@ -108,3 +118,41 @@ const BlocksDDL = `CREATE TABLE IF NOT EXISTS blocks (
 	max_ts TIMESTAMP,
 	ingested TIMESTAMP NOT NULL
 )`
+
+// columnFinder finds a field's position in Columns. Building a row walks
+// every field of an event (forty or so, most of them not promoted), so the
+// test must be cheaper than a map's: an open-addressing table of positions
+// keyed by the name's length and two of its bytes, which rules most names
+// out without comparing them.
+type columnFinder struct {
+	slots [256]int8 // position in Columns + 1; 0 is empty
+}
+
+func newColumnFinder() *columnFinder {
+	f := &columnFinder{}
+	for i, c := range Columns {
+		h := fieldSlot(c.Field)
+		for f.slots[h] != 0 {
+			h++
+		}
+		f.slots[h] = int8(i + 1)
+	}
+	return f
+}
+
+// find returns field's position in Columns, or -1.
+func (f *columnFinder) find(field string) int {
+	if field == "" {
+		return -1
+	}
+	for h := fieldSlot(field); f.slots[h] != 0; h++ {
+		if i := int(f.slots[h]) - 1; Columns[i].Field == field {
+			return i
+		}
+	}
+	return -1
+}
+
+func fieldSlot(field string) uint8 {
+	return uint8(len(field)*13 + int(field[len(field)-1])*7 + int(field[len(field)/2]))
+}
