@@ -13,6 +13,7 @@ import (
 	"github.com/mamori-sec/mamori/internal/api"
 	"github.com/mamori-sec/mamori/internal/detect"
 	"github.com/mamori-sec/mamori/internal/detect/sigma"
+	"github.com/mamori-sec/mamori/internal/enrich/dhcp"
 	"github.com/mamori-sec/mamori/internal/event"
 	"github.com/mamori-sec/mamori/internal/notify"
 	"github.com/mamori-sec/mamori/internal/pipeline"
@@ -89,8 +90,9 @@ func (a *App) OpenDetection(book *RuleBook) error {
 // onCommit sees every committed batch. The lease table learns from it
 // first; then, when rules run, the batch is enriched as search results are
 // (so that rules see what analysts see) and evaluated.
-func (a *App) onCommit(ctx context.Context, evs []*event.Event) {
-	if a.Leases != nil {
+func (a *App) onCommit(ctx context.Context, b pipeline.Committed) {
+	evs := b.Events
+	if a.Leases != nil && b.Datasets[dhcp.Dataset] > 0 {
 		a.Leases.Observe(evs)
 	}
 	if d := a.Detect; d != nil && d.datasetQuery != "" {

@@ -8,8 +8,8 @@
 // the processor's OnCommit hook:
 //
 //	eng, report, err := detect.Load(paths, detect.Options{})
-//	proc.OnCommit = func(ctx context.Context, evs []*event.Event) {
-//		for _, m := range eng.Evaluate(evs) {
+//	proc.OnCommit = func(ctx context.Context, b pipeline.Committed) {
+//		for _, m := range eng.Evaluate(b.Events) {
 //			alerts.Raise(ctx, m) // the alert package's job
 //		}
 //	}

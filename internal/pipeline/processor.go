@@ -48,7 +48,15 @@ type Processor struct {
 	// Index builds a block's token filter from its records and events.
 	Index func(recs []dataset.Record, events [][]*event.Event) []byte
 	// OnCommit, when set, sees every committed batch (for detection).
-	OnCommit func(ctx context.Context, events []*event.Event)
+	OnCommit func(ctx context.Context, b Committed)
+}
+
+// Committed is a batch of events just committed to the store.
+type Committed struct {
+	Events []*event.Event
+	// Datasets counts the events per event.dataset: a consumer of one
+	// dataset's events can pass over a batch without looking at each.
+	Datasets map[string]int
 }
 
 // Stats summarise one Process call.
@@ -218,7 +226,7 @@ func (p *Processor) Process(ctx context.Context, key string) (Stats, error) {
 		st.Failures += failures
 		p.count(stored, failures, ds.Name, oldest)
 		if p.OnCommit != nil && len(batch) > 0 {
-			p.OnCommit(ctx, batch)
+			p.OnCommit(ctx, Committed{Events: batch, Datasets: stored})
 		}
 		if finished {
 			if p.Metrics != nil {
