@@ -92,7 +92,7 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 	a := &App{Config: cfg, Logger: logger, Metrics: m, Archive: arc, Store: st, Queue: q, Datasets: reg, Now: time.Now}
 	a.Processor = &pipeline.Processor{Source: archiveSource{arc}, Store: st, Datasets: reg, Metrics: m,
 		Logger: logger, Now: a.now, BatchRecords: cfg.Processing.BatchRecords,
-		BlockRecords: cfg.Processing.BlockRecords, Index: search.IndexBlock}
+		BlockRecords: cfg.Processing.BlockRecords, Index: new(search.Indexer).Index}
 	a.Intake = &pipeline.Intake{Archive: arc, Queue: q, Metrics: m, MaxPendingBytes: int64(cfg.Processing.MaxPendingBytes)}
 	var sources []pipeline.SourcePrefix
 	for _, s := range cfg.Sources {
