@@ -12,18 +12,10 @@ import (
 // (processing.go_memory_limit) unless GOMEMLIMIT is set, which the runtime
 // has applied already. It is process-wide, so only the commands that run
 // the pipeline call it.
-//
-// With a limit, the collector's target is processing.go_gc_percent unless
-// GOGC is set: the limit, not the heap's doubling, then paces collection.
 func applyGoMemoryLimit(cfg config.Config, logger *slog.Logger) {
 	if os.Getenv("GOMEMLIMIT") != "" || cfg.Processing.GoMemoryLimit <= 0 {
 		return
 	}
 	debug.SetMemoryLimit(int64(cfg.Processing.GoMemoryLimit))
 	logger.Debug("go memory limit", "bytes", int64(cfg.Processing.GoMemoryLimit))
-	if os.Getenv("GOGC") != "" || cfg.Processing.GoGCPercent <= 0 {
-		return
-	}
-	debug.SetGCPercent(cfg.Processing.GoGCPercent)
-	logger.Debug("go gc percent", "percent", cfg.Processing.GoGCPercent)
 }

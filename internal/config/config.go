@@ -245,14 +245,6 @@ type Processing struct {
 	// server's peak memory by ~200 MiB for ~4 % more CPU. DuckDB's memory
 	// is store.memory_limit, apart from this.
 	GoMemoryLimit ByteSize `yaml:"go_memory_limit"`
-	// GoGCPercent is the garbage collector's target (runtime/debug's
-	// SetGCPercent), applied only together with GoMemoryLimit, which
-	// bounds the heap it lets grow: default 400, so that the collector runs
-	// when the heap nears the limit rather than each time it doubles
-	// (2 M-event runs: 31–33 µs per line event against 33–37 at Go's 100,
-	// the same peak memory). 0 leaves Go's own; the GOGC environment
-	// variable wins.
-	GoGCPercent int `yaml:"go_gc_percent"`
 }
 
 // Retention sets how long events stay searchable.
@@ -287,7 +279,7 @@ func Default() Config {
 		},
 		Store: Store{MemoryLimit: "512MB"},
 		Processing: Processing{Workers: 2, BatchRecords: 20480, MaxPendingBytes: 2 << 30, ScanInterval: Duration(time.Minute),
-			GoMemoryLimit: 400 << 20, GoGCPercent: 400},
+			GoMemoryLimit: 400 << 20},
 		Retention: Retention{Default: Duration(90 * 24 * time.Hour), Interval: Duration(time.Hour)},
 	}
 }
@@ -395,9 +387,6 @@ func (c *Config) Finish() error {
 	}
 	if err := archive.CompressionLevel(c.Archive.Compression); err != nil {
 		errs = append(errs, fmt.Errorf("archive.compression: %w", err))
-	}
-	if c.Processing.GoGCPercent < 0 {
-		errs = append(errs, fmt.Errorf("processing.go_gc_percent: %d: must not be negative", c.Processing.GoGCPercent))
 	}
 	if c.Processing.BatchRecords <= 0 {
 		c.Processing.BatchRecords = 20480

@@ -97,13 +97,6 @@ retention:
 	if err := c.Finish(); err == nil || !strings.Contains(err.Error(), "archive.compression") || !strings.Contains(err.Error(), `"max"`) {
 		t.Errorf("bad compression level: %v", err)
 	}
-	writeFile(t, bad, "processing:\n  go_gc_percent: -1\n")
-	if c, err = Load(bad); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Finish(); err == nil || !strings.Contains(err.Error(), "processing.go_gc_percent") {
-		t.Errorf("negative go_gc_percent: %v", err)
-	}
 }
 
 func TestUnits(t *testing.T) {
