@@ -162,9 +162,8 @@ func (p *Processor) Process(ctx context.Context, key string) (Stats, error) {
 		// Truncated to the store's precision, so that re-deriving an event
 		// from its block gives back the same event.ingested.
 		now := p.now().UTC().Truncate(time.Microsecond)
-		// cut makes a block of the records read since the last cut. Blocks
-		// are made as soon as their records are parsed: indexing them and
-		// building their rows then finds the events in the CPU's caches.
+		// cut makes a block of the records read since the last cut, as
+		// soon as they are parsed (see block).
 		cut := func(refs []archive.Frame) {
 			if cutAt < len(recs) {
 				blocks = append(blocks, p.block(key, obj.Dataset, first+int64(cutAt), recs[cutAt:len(recs):len(recs)], perRec[cutAt:len(recs):len(recs)], now, refs, header))

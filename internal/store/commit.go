@@ -55,10 +55,8 @@ type Block struct {
 }
 
 // Prepare builds the block's events rows (the promoted columns of each
-// event). CommitBatch prepares the blocks that were not; a caller that
-// makes a block just after parsing its events prepares it at once, while the
-// events are still in the CPU's caches (read back a batch later, each field
-// lookup was a cache miss: 9 % of ingest CPU).
+// event). CommitBatch prepares the blocks that were not; the processor
+// prepares each block as it makes it, outside the store's write lock.
 func (b *Block) Prepare() error {
 	if b.prepared {
 		return nil
