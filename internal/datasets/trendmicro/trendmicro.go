@@ -63,13 +63,11 @@ func Claim(l dataset.Line) bool {
 	return isDeepSecurity(l.Body)
 }
 
-const deepSecurityVendorText = "|Trend Micro|Deep Security"
-
-var deepSecurityVendor = []byte(deepSecurityVendorText)
+const deepSecurityVendor = "|Trend Micro|Deep Security"
 
 // isDeepSecurity looks at the CEF version and the first two header
 // fields only: no parse.
-func isDeepSecurity(b []byte) bool {
+func isDeepSecurity[T ~string | ~[]byte](b T) bool {
 	if !parsecef.Is(b) {
 		return false
 	}
@@ -77,7 +75,7 @@ func isDeepSecurity(b []byte) bool {
 	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
 		i++
 	}
-	return bytes.HasPrefix(b[i:], deepSecurityVendor)
+	return len(b)-i >= len(deepSecurityVendor) && string(b[i:i+len(deepSecurityVendor)]) == deepSecurityVendor
 }
 
 type parser struct {
@@ -164,7 +162,7 @@ func wrapperTime(raw json.RawMessage) (time.Time, bool) {
 func (p *parser) parseLine(line string, ref time.Time) (*event.Event, error) {
 	body := line // the record from "CEF:" on
 	var hdr *parsesyslog.Message
-	if !isCEF(line) {
+	if !parsecef.Is(line) {
 		m := parsesyslog.ParseString(line, ref, p.loc)
 		i := strings.Index(m.Body, "CEF:")
 		if i < 0 {
@@ -191,7 +189,7 @@ func (p *parser) parseLine(line string, ref time.Time) (*event.Event, error) {
 	// add: some forty fields, and one or two for each extension (the
 	// golden cases need 21 to 52 more fields than extensions).
 	ev := event.New(36 + 4*len(msg.Extensions)/3)
-	if isDeepSecurityString(body) {
+	if isDeepSecurity(body) {
 		// Trend Micro's own extensions go to the dataset's namespace, not
 		// under cef.extensions: the generic mapping does not see them.
 		generic := msg
@@ -208,21 +206,4 @@ func (p *parser) parseLine(line string, ref time.Time) (*event.Event, error) {
 		}
 	}
 	return ev, nil
-}
-
-// isCEF is parsecef.Is for a string.
-func isCEF(s string) bool {
-	return len(s) > 4 && s[:4] == "CEF:" && s[4] >= '0' && s[4] <= '9'
-}
-
-// isDeepSecurityString is isDeepSecurity for a string.
-func isDeepSecurityString(s string) bool {
-	if !isCEF(s) {
-		return false
-	}
-	i := 4
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		i++
-	}
-	return strings.HasPrefix(s[i:], deepSecurityVendorText)
 }

@@ -72,7 +72,7 @@ func (m *Message) SeverityLevel() (level int, ok bool) {
 }
 
 // Is reports whether data starts with "CEF:" and a version digit.
-func Is(data []byte) bool {
+func Is[T ~string | ~[]byte](data T) bool {
 	return len(data) > 4 && string(data[:4]) == "CEF:" && data[4] >= '0' && data[4] <= '9'
 }
 
