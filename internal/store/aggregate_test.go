@@ -27,9 +27,7 @@ func aggBlock(key, ds string, first, n int, ingested time.Time, ev func(i int, e
 func commitBlocks(t *testing.T, s *Store, key string, blocks ...Block) {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := s.AddObject(ctx, Object{Key: key, Dataset: blocks[0].Dataset, Created: t0}); err != nil {
-		t.Fatal(err)
-	}
+	mustAddObject(t, s, Object{Key: key, Dataset: blocks[0].Dataset, Created: t0})
 	n := 0
 	for _, b := range blocks {
 		n += len(b.Records)

@@ -14,9 +14,7 @@ func TestBlocksInKeptInMemoryMatchesTheTable(t *testing.T) {
 	s, _ := openTemp(t)
 	defer s.Close()
 	key := "k"
-	if _, err := s.AddObject(ctx, Object{Key: key, Dataset: "syslog", Created: t0}); err != nil {
-		t.Fatal(err)
-	}
+	mustAddObject(t, s, Object{Key: key, Dataset: "syslog", Created: t0})
 	// Blocks out of time order, overlapping, and with ties on max_ts.
 	times := func(i int) time.Time {
 		return t0.Add(time.Duration((i*37)%50)*time.Minute + 123456789*time.Nanosecond)

@@ -12,9 +12,7 @@ func TestBlocksIngestedSinceGoByCommitTimeNotEventTime(t *testing.T) {
 	defer s.Close()
 	commit := func(key string, ingested time.Time, blocks ...Block) {
 		t.Helper()
-		if _, err := s.AddObject(ctx, Object{Key: key, Dataset: "syslog", Created: ingested}); err != nil {
-			t.Fatal(err)
-		}
+		mustAddObject(t, s, Object{Key: key, Dataset: "syslog", Created: ingested})
 		n := 0
 		for i := range blocks {
 			blocks[i].Ingested = ingested

@@ -41,9 +41,7 @@ func commitAfterMigration(t *testing.T, s *Store) {
 	t.Helper()
 	ctx := context.Background()
 	key := "raw/syslog/old"
-	if _, err := s.AddObject(ctx, Object{Key: key, Dataset: "syslog", Created: t0}); err != nil {
-		t.Fatal(err)
-	}
+	mustAddObject(t, s, Object{Key: key, Dataset: "syslog", Created: t0})
 	b := testBlock(key, 0, 3, func(i int) time.Time { return t0.Add(time.Duration(i) * time.Second) })
 	if err := s.CommitBatch(ctx, 0, Progress{Key: key, DoneRecords: 3, Events: 3, At: t0}, []Block{b}); err != nil {
 		t.Fatalf("commit after the migration: %v", err)

@@ -48,6 +48,14 @@ func openTemp(t *testing.T) (*Store, string) {
 	return s, path
 }
 
+// mustAddObject registers an object or fails the test.
+func mustAddObject(t *testing.T, s *Store, o Object) {
+	t.Helper()
+	if _, err := s.AddObject(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestCommitBatchIsAtomicAndOrdered(t *testing.T) {
 	ctx := context.Background()
 	s, path := openTemp(t)
@@ -150,9 +158,7 @@ func TestRowsFilterRangeAndRetention(t *testing.T) {
 	s, _ := openTemp(t)
 	defer s.Close()
 	key := "k"
-	if _, err := s.AddObject(ctx, Object{Key: key, Dataset: "syslog", Created: t0}); err != nil {
-		t.Fatal(err)
-	}
+	mustAddObject(t, s, Object{Key: key, Dataset: "syslog", Created: t0})
 	minute := func(i int) time.Time { return t0.Add(time.Duration(i) * time.Minute) }
 	var blocks []Block
 	for b := 0; b < 10; b++ {
@@ -225,9 +231,7 @@ func TestUncommittedBlockFilesAreRemoved(t *testing.T) {
 	ctx := context.Background()
 	s, path := openTemp(t)
 	key := "k"
-	if _, err := s.AddObject(ctx, Object{Key: key, Dataset: "syslog", Created: t0}); err != nil {
-		t.Fatal(err)
-	}
+	mustAddObject(t, s, Object{Key: key, Dataset: "syslog", Created: t0})
 	same := func(int) time.Time { return t0 }
 	if err := s.CommitBatch(ctx, 0, Progress{Key: key, DoneRecords: 2, At: t0}, []Block{testBlock(key, 0, 2, same)}); err != nil {
 		t.Fatal(err)
