@@ -170,6 +170,16 @@ func (p *Processor) Process(ctx context.Context, key string) (Stats, error) {
 				cutAt = len(recs)
 			}
 		}
+		// keep adds a record and its events to the batch.
+		keep := func(rec dataset.Record, evs []*event.Event) {
+			for _, e := range evs {
+				stored[e.String(event.FieldDataset)]++
+			}
+			recs = append(recs, rec)
+			perRec = append(perRec, evs)
+			events += len(evs)
+			index++
+		}
 		for len(recs) < batchSize && nextErr == nil {
 			evs, failed := Normalize(ds, next, key, index, now)
 			if failed {
@@ -178,13 +188,7 @@ func (p *Processor) Process(ctx context.Context, key string) (Stats, error) {
 			if oldest.IsZero() || next.Received.Before(oldest) {
 				oldest = next.Received
 			}
-			for _, e := range evs {
-				stored[e.String(event.FieldDataset)]++
-			}
-			recs = append(recs, next)
-			perRec = append(perRec, evs)
-			events += len(evs)
-			index++
+			keep(next, evs)
 			advance()
 			if len(recs)-cutAt == blockSize {
 				cut(frames)
@@ -197,14 +201,8 @@ func (p *Processor) Process(ctx context.Context, key string) (Stats, error) {
 			p.Logger.Error("archive object unreadable", "key", key, "record", index, "err", nextErr)
 			rec := dataset.Record{Data: []byte(fmt.Sprintf("mamori: archive object %s unreadable after record %d: %v", key, index, nextErr)), Received: now}
 			evs, _ := Normalize(ds, rec, key, index, now)
-			for _, e := range evs {
-				stored[e.String(event.FieldDataset)]++
-			}
-			recs = append(recs, rec)
-			perRec = append(perRec, evs)
-			events += len(evs)
+			keep(rec, evs)
 			failures++
-			index++
 			cut(nil) // the last record is mamori's note, not the archive's
 		}
 		cut(frames)
